@@ -1,0 +1,542 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import FileExtensionValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Case, Count, F, FloatField, Func, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.functions import Cast, Coalesce, Greatest, Least, Now
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+VALUE_FIELD = {"max_digits": 20, "decimal_places": 4}
+NON_NEGATIVE = [MinValueValidator(Decimal("0"), _("数值不能为负数"))]
+EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
+EVIDENCE_EXTENSIONS = ["pdf", "jpg", "jpeg", "png"]
+
+
+class Timestamped(models.Model):
+    """updated_at drives ETags and updated_since filters.
+
+    It is a plain default rather than auto_now so that fixture loading, which
+    bypasses save(), still fills it in.
+    """
+
+    # Indexed for updated_since filters and for the newest-change lookups behind ETags.
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now, editable=False, db_index=True)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        self.updated_at = timezone.now()
+        if "update_fields" in kwargs and kwargs["update_fields"] is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "updated_at"}
+        super().save(*args, **kwargs)
+
+
+# --- Regions -------------------------------------------------------------------
+
+
+class RegionQuerySet(models.QuerySet):
+    def get_by_natural_key(self, code):
+        return self.get(code=code)
+
+    def subtree(self, code):
+        """The region and everything under it (the hierarchy is three levels deep)."""
+        return self.filter(Q(code=code) | Q(parent=code) | Q(parent__parent=code))
+
+    def visible_to(self, user):
+        """The one scoping rule: the regions a user may see or change.
+
+        A superuser sees everything; anyone else sees their membership region's
+        subtree, and a user without a membership sees nothing. The admin, the
+        API and the importer all start every queryset from here.
+        """
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        membership = getattr(user, "membership", None)
+        if membership is None:
+            return self.none()
+        return self.subtree(membership.region_id)
+
+
+class Region(models.Model):
+    class Level(models.TextChoices):
+        PROVINCE = "province", _("省")
+        CITY = "city", _("市")
+        DISTRICT = "district", _("区/县")
+
+    # The official administrative-division code is the key everywhere (URLs,
+    # imports, fixtures), so it is the primary key rather than a side column.
+    code = models.CharField(
+        _("行政区划代码"),
+        max_length=6,
+        primary_key=True,
+        validators=[RegexValidator(r"^\d{6}$", _("行政区划代码应为6位数字"))],
+    )
+    name = models.CharField(_("名称"), max_length=50)
+    union_name = models.CharField(_("工会名称"), max_length=100)
+    level = models.CharField(_("级别"), max_length=10, choices=Level.choices)
+    parent = models.ForeignKey(
+        "self", models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("上级")
+    )
+
+    objects = RegionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("地区")
+        verbose_name_plural = _("地区")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.code,)
+
+
+class Membership(models.Model):
+    """Which region a user works for, and in which role."""
+
+    class Role(models.TextChoices):
+        REPORTER = "reporter", _("填报员")
+        MANAGER = "manager", _("管理员")
+        REVIEWER = "reviewer", _("审核员")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="membership", verbose_name=_("用户")
+    )
+    region = models.ForeignKey(Region, models.PROTECT, related_name="memberships", verbose_name=_("地区"))
+    role = models.CharField(_("角色"), max_length=10, choices=Role.choices)
+
+    class Meta:
+        verbose_name = _("成员")
+        verbose_name_plural = _("成员")
+
+    def __str__(self):
+        return f"{self.user} · {self.region} · {self.get_role_display()}"
+
+
+def role_of(user):
+    """The user's role, or None. Superusers act as every role at once."""
+    membership = getattr(user, "membership", None) if user.is_authenticated else None
+    return membership.role if membership else None
+
+
+# --- Programmes, items, targets ------------------------------------------------
+
+
+class ProgrammeQuerySet(models.QuerySet):
+    def get_by_natural_key(self, region, year, kind):
+        return self.get(region=region, year=year, kind=kind)
+
+    def visible_to(self, user):
+        return self.filter(region__in=Region.objects.visible_to(user))
+
+
+class Programme(Timestamped):
+    class Kind(models.TextChoices):
+        ANNUAL_PLAN = "annual_plan", _("年度计划")
+        ANNUAL_REPORT = "annual_report", _("年度报告")
+        REVIEW = "review", _("多年回顾")
+
+    region = models.ForeignKey(Region, models.PROTECT, related_name="programmes", verbose_name=_("地区"))
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    title = models.CharField(_("标题"), max_length=200)
+    description = models.TextField(_("说明"), blank=True)
+    year = models.PositiveSmallIntegerField(_("年度"), help_text=_("所覆盖的最后一年"))
+    period_start = models.DateField(_("起始日期"))
+    period_end = models.DateField(_("截止日期"))
+    source_document = models.CharField(_("来源文件"), max_length=100, blank=True)
+
+    objects = ProgrammeQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("计划")
+        verbose_name_plural = _("计划")
+        ordering = ["region", "-year", "kind"]
+        constraints = [
+            # (region, year, kind) is the natural key used by imports and fixtures.
+            models.UniqueConstraint(fields=["region", "year", "kind"], name="programme_unique_region_year_kind"),
+            models.UniqueConstraint(
+                fields=["region", "kind", "period_start", "period_end"], name="programme_unique_region_kind_period"
+            ),
+            models.CheckConstraint(condition=Q(period_start__lte=F("period_end")), name="programme_period_ordered"),
+        ]
+        indexes = [
+            # targets/ and summary/ filter by year across all regions.
+            models.Index(fields=["year", "kind"], name="programme_year_kind"),
+        ]
+
+    def __str__(self):
+        return f"{self.region} {self.year} {self.get_kind_display()}"
+
+    def natural_key(self):
+        return (self.region_id, self.year, self.kind)
+
+    natural_key.dependencies = ["tracking.region"]
+
+    def clean(self):
+        if self.period_start and self.period_end:
+            if self.period_start > self.period_end:
+                raise ValidationError({"period_end": _("截止日期不能早于起始日期")})
+            if self.year and self.year != self.period_end.year:
+                raise ValidationError({"year": _("年度应为截止日期所在的年份")})
+
+
+class Category(models.TextChoices):
+    POLITICAL = "political", _("思想政治引领")
+    SKILLS = "skills", _("建功立业/技能/产改")
+    RIGHTS = "rights", _("权益维护")
+    SERVICES = "services", _("服务帮扶")
+    CULTURE = "culture", _("文体")
+    ORGANISATION = "organisation", _("组织建设")
+    REFORM = "reform", _("改革创新")
+
+
+class ItemQuerySet(models.QuerySet):
+    def get_by_natural_key(self, region, year, kind, number):
+        return self.get(programme__region=region, programme__year=year, programme__kind=kind, number=number)
+
+    def visible_to(self, user):
+        return self.filter(programme__region__in=Region.objects.visible_to(user))
+
+
+class Item(Timestamped):
+    programme = models.ForeignKey(Programme, models.CASCADE, related_name="items", verbose_name=_("计划"))
+    number = models.PositiveSmallIntegerField(_("序号"))
+    title = models.CharField(_("标题"), max_length=200)
+    text = models.TextField(_("全文"), blank=True)
+    category = models.CharField(_("类别"), max_length=20, choices=Category.choices)
+
+    objects = ItemQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("事项")
+        verbose_name_plural = _("事项")
+        ordering = ["programme", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "number"], name="item_unique_number_in_programme"),
+        ]
+
+    def __str__(self):
+        return f"{self.number}. {self.title}"
+
+    def natural_key(self):
+        return (*self.programme.natural_key(), self.number)
+
+    natural_key.dependencies = ["tracking.programme"]
+
+
+class DayNumber(Func):
+    """A date as a day count (Python's date.toordinal()), so that the share of a
+    period elapsed can be computed in SQL the same way on PostgreSQL and SQLite."""
+
+    output_field = models.IntegerField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="(%(expressions)s - DATE '0001-01-01' + 1)", **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler, connection, template="CAST(julianday(%(expressions)s) - 1721424.5 AS INTEGER)", **extra
+        )
+
+
+def _decimal_subquery(queryset, aggregate):
+    """One aggregate over the rows of a correlated subquery, as a scalar."""
+    return Subquery(
+        queryset.order_by().values("target").annotate(result=aggregate).values("result")[:1],
+        output_field=models.DecimalField(**VALUE_FIELD),
+    )
+
+
+def progress_expressions(as_of=None):
+    """Progress figures of a target, computed from its reports.
+
+    This is the definition of progress. refresh_progress() stores its result
+    for all approved reports; with_progress(as_of=…) evaluates it at a past date.
+    """
+    reports = ProgressReport.objects.filter(target=OuterRef("pk"))
+    if as_of is not None:
+        reports = reports.filter(period_end__lte=as_of)
+    approved = reports.filter(status=ProgressReport.Status.APPROVED)
+    submitted = reports.filter(status=ProgressReport.Status.SUBMITTED)
+    latest = approved.order_by("-period_end")
+    return {
+        "progress": Case(
+            When(aggregation=Target.Aggregation.SUM, then=_decimal_subquery(approved, Sum("value"))),
+            default=Subquery(latest.values("value")[:1]),
+            output_field=models.DecimalField(**VALUE_FIELD),
+        ),
+        "last_reported_on": Subquery(latest.values("period_end")[:1]),
+        "pending_value": Coalesce(_decimal_subquery(submitted, Sum("value")), Value(Decimal("0"))),
+        "pending_count": Coalesce(
+            Subquery(submitted.order_by().values("target").annotate(n=Count("pk")).values("n")[:1]), 0
+        ),
+    }
+
+
+class TargetQuerySet(models.QuerySet):
+    def get_by_natural_key(self, region, year, kind, code):
+        return self.get(programme__region=region, programme__year=year, programme__kind=kind, code=code)
+
+    def visible_to(self, user):
+        return self.filter(programme__region__in=Region.objects.visible_to(user))
+
+    def refresh_progress(self):
+        """Recompute the stored totals of these targets from their reports, in one UPDATE.
+
+        Called in the same transaction as every change to a report, so the
+        stored figures can never disagree with the approved data.
+        """
+        figures = {f"cached_{name}": expr for name, expr in progress_expressions().items()}
+        return self.update(**figures, updated_at=Now())
+
+    def with_progress(self, as_of=None):
+        """Annotate progress, completion, expected and status: the single source of truth.
+
+        Without as_of, progress is what all approved reports add up to, read
+        from the totals kept by refresh_progress(), and expected is for today.
+        With as_of, everything is computed from reports dated on or before it.
+        """
+        if as_of is None:
+            day = timezone.localdate()
+            figures = {name: F(f"cached_{name}") for name in progress_expressions()}
+        else:
+            day = as_of
+            figures = progress_expressions(as_of)
+        start = DayNumber("programme__period_start")
+        span = Greatest(DayNumber("due_date") - start + 1, Value(1))
+        elapsed = Value(day.toordinal()) - start + 1
+        expected = Least(
+            Greatest(Cast(elapsed, FloatField()) * 100.0 / Cast(span, FloatField()), Value(0.0)), Value(100.0)
+        )
+        completion = Case(
+            When(
+                target_value__gt=0,
+                then=Cast(F("progress"), FloatField()) * 100.0 / Cast(F("target_value"), FloatField()),
+            ),
+            default=None,
+            output_field=FloatField(),
+        )
+        tolerance = settings.TRACKING_BEHIND_TOLERANCE
+        status = Case(
+            When(progress__isnull=True, then=Value(Target.Status.NOT_STARTED)),
+            When(target_value__isnull=True, then=Value(Target.Status.REPORTED)),
+            When(completion__gte=100, then=Value(Target.Status.ACHIEVED)),
+            When(completion__lt=F("expected") - tolerance, then=Value(Target.Status.BEHIND)),
+            default=Value(Target.Status.ON_TRACK),
+            output_field=models.CharField(),
+        )
+        return self.annotate(**figures).annotate(expected=expected, completion=completion).annotate(status=status)
+
+
+class Target(Timestamped):
+    class Measure(models.TextChoices):
+        COUNT = "count", _("数量")
+        AMOUNT = "amount", _("金额")
+        PERCENTAGE = "percentage", _("比例")
+        MILESTONE = "milestone", _("里程碑")
+
+    class Aggregation(models.TextChoices):
+        SUM = "sum", _("累加（每次填报为增量）")
+        LATEST = "latest", _("取最新（每次填报为累计值或比率）")
+
+    class Status(models.TextChoices):
+        NOT_STARTED = "not_started", _("未开始")
+        ON_TRACK = "on_track", _("进行中")
+        BEHIND = "behind", _("滞后")
+        ACHIEVED = "achieved", _("已完成")
+        REPORTED = "reported", _("已填报")
+
+    # Kept alongside item so that target codes are unique per programme and
+    # targets filter by programme without a join.
+    programme = models.ForeignKey(Programme, models.CASCADE, related_name="targets", verbose_name=_("计划"))
+    item = models.ForeignKey(Item, models.CASCADE, related_name="targets", verbose_name=_("事项"))
+    code = models.CharField(_("编号"), max_length=20, help_text=_("在计划内唯一，例如 4.1"))
+    name = models.CharField(_("指标名称"), max_length=200)
+    unit = models.CharField(_("单位"), max_length=20)
+    target_value = models.DecimalField(
+        _("目标值"), **VALUE_FIELD, null=True, blank=True, help_text=_("仅有填报数据、未公布目标的指标留空")
+    )
+    measure = models.CharField(_("计量方式"), max_length=20, choices=Measure.choices, default=Measure.COUNT)
+    aggregation = models.CharField(
+        _("汇总方式"), max_length=10, choices=Aggregation.choices, default=Aggregation.SUM
+    )
+    due_date = models.DateField(_("完成期限"), blank=True, help_text=_("默认为计划截止日期"))
+
+    # Totals of the approved reports, maintained by refresh_progress() in the
+    # same transaction as every report change. Read them through with_progress().
+    cached_progress = models.DecimalField(**VALUE_FIELD, null=True, editable=False)
+    cached_last_reported_on = models.DateField(null=True, editable=False)
+    cached_pending_value = models.DecimalField(**VALUE_FIELD, default=Decimal("0"), editable=False)
+    cached_pending_count = models.PositiveIntegerField(default=0, editable=False)
+
+    objects = TargetQuerySet.as_manager()
+    history = HistoricalRecords(
+        excluded_fields=["cached_progress", "cached_last_reported_on", "cached_pending_value", "cached_pending_count"]
+    )
+
+    class Meta:
+        verbose_name = _("指标")
+        verbose_name_plural = _("指标")
+        ordering = ["programme", "item__number", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "code"], name="target_unique_code_in_programme"),
+            models.CheckConstraint(
+                condition=Q(target_value__isnull=True) | Q(target_value__gt=0), name="target_value_positive"
+            ),
+            models.CheckConstraint(condition=Q(cached_pending_value__gte=0), name="target_pending_non_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    def natural_key(self):
+        return (*self.programme.natural_key(), self.code)
+
+    natural_key.dependencies = ["tracking.item"]
+
+    def clean(self):
+        if self.item_id and self.programme_id and self.item.programme_id != self.programme_id:
+            raise ValidationError({"item": _("事项不属于该计划")})
+        if self.due_date and self.item_id and self.due_date < self.item.programme.period_start:
+            raise ValidationError({"due_date": _("完成期限不能早于计划起始日期")})
+
+    def save(self, *args, **kwargs):
+        if self.item_id and not self.programme_id:
+            self.programme_id = self.item.programme_id
+        if self.due_date is None and self.programme_id:
+            self.due_date = self.programme.period_end
+        super().save(*args, **kwargs)
+
+
+# --- Progress reports ------------------------------------------------------------
+
+
+def validate_evidence_size(file):
+    if file.size > EVIDENCE_MAX_BYTES:
+        raise ValidationError(_("附件不能超过 %(mb)d MB"), params={"mb": EVIDENCE_MAX_BYTES // (1024 * 1024)})
+
+
+class ProgressReportQuerySet(models.QuerySet):
+    def get_by_natural_key(self, region, year, kind, code, period_end):
+        return self.get(
+            target__programme__region=region,
+            target__programme__year=year,
+            target__programme__kind=kind,
+            target__code=code,
+            period_end=period_end,
+        )
+
+    def visible_to(self, user):
+        return self.filter(target__programme__region__in=Region.objects.visible_to(user))
+
+
+class ProgressReport(Timestamped):
+    class Qualifier(models.TextChoices):
+        EXACT = "exact", _("精确")
+        AT_LEAST = "at_least", _("以上")
+        MORE_THAN = "more_than", _("超过")
+        ABOUT = "about", _("约")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        SUBMITTED = "submitted", _("待审核")
+        APPROVED = "approved", _("已通过")
+        RETURNED = "returned", _("已退回")
+
+    target = models.ForeignKey(Target, models.CASCADE, related_name="reports", verbose_name=_("指标"))
+    period_end = models.DateField(_("截至日期"))
+    value = models.DecimalField(_("数值"), **VALUE_FIELD, validators=NON_NEGATIVE)
+    qualifier = models.CharField(_("限定"), max_length=10, choices=Qualifier.choices, default=Qualifier.EXACT)
+    note = models.TextField(_("备注"), blank=True, max_length=2000)
+    source_quote = models.TextField(_("原文"), blank=True, help_text=_("来自文件的数据所依据的原句"))
+    evidence = models.FileField(
+        _("佐证材料"),
+        upload_to="evidence/%Y/%m/",
+        blank=True,
+        validators=[FileExtensionValidator(EVIDENCE_EXTENSIONS), validate_evidence_size],
+        help_text=_("照片或 PDF，不超过 10 MB"),
+    )
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("填报人")
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("审核人")
+    )
+    reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    review_note = models.TextField(_("审核意见"), blank=True, max_length=2000)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now, editable=False)
+
+    objects = ProgressReportQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("进度填报")
+        verbose_name_plural = _("进度填报")
+        ordering = ["target", "period_end"]
+        constraints = [
+            # One figure per target per as-of date: the import's natural key.
+            models.UniqueConstraint(fields=["target", "period_end"], name="report_unique_target_date"),
+            models.CheckConstraint(condition=Q(value__gte=0), name="report_value_non_negative"),
+        ]
+        indexes = [
+            # progress_expressions(): a target's approved reports, latest first.
+            models.Index(fields=["target", "status", "period_end"], name="report_target_status_date"),
+            # The reviewers' queue: submitted reports, oldest first.
+            models.Index(fields=["status", "period_end"], name="report_status_date"),
+        ]
+
+    def __str__(self):
+        return f"{self.target} @ {self.period_end}: {self.value}"
+
+    def natural_key(self):
+        return (*self.target.natural_key(), self.period_end)
+
+    natural_key.dependencies = ["tracking.target"]
+
+    @property
+    def is_editable(self):
+        """Only drafts and returned reports may change; approved ones must be reopened."""
+        return self.status in (self.Status.DRAFT, self.Status.RETURNED)
+
+    def clean(self):
+        if self.period_end is None or not self.target_id:
+            return
+        programme = self.target.programme
+        if not programme.period_start <= self.period_end <= programme.period_end:
+            raise ValidationError(
+                {
+                    "period_end": _("日期 %(date)s 不在计划期间 %(start)s 至 %(end)s 内")
+                    % {"date": self.period_end, "start": programme.period_start, "end": programme.period_end}
+                }
+            )
+        if self.period_end > timezone.localdate():
+            raise ValidationError({"period_end": _("截至日期不能晚于今天")})
+
+
+# Stored totals follow every single-row change to a report, including fixture
+# loading (raw saves skip save() but still send post_save). Bulk writes call
+# refresh_progress() themselves.
+@receiver(post_save, sender=ProgressReport)
+@receiver(post_delete, sender=ProgressReport)
+def _refresh_target_after_report_change(sender, instance, **kwargs):
+    Target.objects.filter(pk=instance.target_id).refresh_progress()
+
+
+@receiver(post_save, sender=Target)
+def _refresh_target_after_save(sender, instance, **kwargs):
+    # A change of aggregation changes progress; a raw fixture save may also
+    # arrive after its reports.
+    Target.objects.filter(pk=instance.pk).refresh_progress()

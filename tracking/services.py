@@ -1,0 +1,149 @@
+"""Writes that involve more than one row: the review workflow.
+
+The admin and the API both call these, so the rules below are written once.
+Each function locks the report row (select_for_update), so two reviewers
+acting on the same report at the same moment are serialised and the second
+one sees the first one's result instead of counting twice.
+"""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import Membership, ProgressReport, Region, Target, progress_expressions, role_of
+
+Status = ProgressReport.Status
+ENTRY_ROLES = (Membership.Role.REPORTER, Membership.Role.MANAGER)
+
+
+class WorkflowConflict(Exception):
+    """The report is not in a state that allows this step (HTTP 409)."""
+
+
+def can_enter(user, target):
+    """May this user add or change reports for this target?"""
+    if not (user.is_superuser or role_of(user) in ENTRY_ROLES):
+        return False
+    return Region.objects.visible_to(user).filter(pk=target.programme.region_id).exists()
+
+
+def can_review(user, target):
+    if not (user.is_superuser or role_of(user) == Membership.Role.REVIEWER):
+        return False
+    return Region.objects.visible_to(user).filter(pk=target.programme.region_id).exists()
+
+
+def _locked(report):
+    return ProgressReport.objects.select_for_update().select_related("target__programme").get(pk=report.pk)
+
+
+def _save(report, user):
+    report.full_clean()
+    report._history_user = user
+    report.save()
+
+
+@transaction.atomic
+def create_report(*, user, target, period_end, value, qualifier=ProgressReport.Qualifier.EXACT, note="", evidence=None):
+    if not can_enter(user, target):
+        raise PermissionDenied(_("您无权为该指标填报"))
+    report = ProgressReport(
+        target=target,
+        period_end=period_end,
+        value=value,
+        qualifier=qualifier,
+        note=note,
+        created_by=user,
+        status=Status.DRAFT,
+    )
+    if evidence:
+        report.evidence = evidence
+    _save(report, user)
+    return report
+
+
+@transaction.atomic
+def update_report(*, user, report, **fields):
+    report = _locked(report)
+    if not can_enter(user, report.target):
+        raise PermissionDenied(_("您无权修改该填报"))
+    if not report.is_editable:
+        raise WorkflowConflict(_("只有草稿或已退回的填报可以修改"))
+    for name, value in fields.items():
+        setattr(report, name, value)
+    _save(report, user)
+    return report
+
+
+@transaction.atomic
+def delete_report(*, user, report):
+    report = _locked(report)
+    if not can_enter(user, report.target):
+        raise PermissionDenied(_("您无权删除该填报"))
+    if not report.is_editable:
+        raise WorkflowConflict(_("只有草稿或已退回的填报可以删除"))
+    report._history_user = user
+    report.delete()
+
+
+@transaction.atomic
+def submit_report(*, user, report):
+    report = _locked(report)
+    if not can_enter(user, report.target):
+        raise PermissionDenied(_("您无权提交该填报"))
+    if not report.is_editable:
+        raise WorkflowConflict(_("只有草稿或已退回的填报可以提交审核"))
+    report.status = Status.SUBMITTED
+    _save(report, user)
+    return report
+
+
+@transaction.atomic
+def approve_report(*, user, report, note=""):
+    report = _locked(report)
+    if not can_review(user, report.target):
+        raise PermissionDenied(_("只有审核员可以审核通过"))
+    # Superusers may approve a draft directly; reviewers only what was submitted.
+    allowed = (Status.SUBMITTED, Status.DRAFT, Status.RETURNED) if user.is_superuser else (Status.SUBMITTED,)
+    if report.status not in allowed:
+        raise WorkflowConflict(_("该填报当前状态为“%(status)s”，不能审核通过") % {"status": report.get_status_display()})
+    report.status = Status.APPROVED
+    report.reviewed_by = user
+    report.reviewed_at = timezone.now()
+    report.review_note = note
+    _save(report, user)
+    return report
+
+
+@transaction.atomic
+def return_report(*, user, report, note):
+    """Send a submitted report back, or reopen an approved one. Needs a note."""
+    if not (note or "").strip():
+        raise ValidationError({"review_note": _("退回时必须填写审核意见")})
+    report = _locked(report)
+    if not can_review(user, report.target):
+        raise PermissionDenied(_("只有审核员可以退回"))
+    if report.status not in (Status.SUBMITTED, Status.APPROVED):
+        raise WorkflowConflict(_("该填报当前状态为“%(status)s”，不能退回") % {"status": report.get_status_display()})
+    report.status = Status.RETURNED
+    report.reviewed_by = user
+    report.reviewed_at = timezone.now()
+    report.review_note = note
+    _save(report, user)
+    return report
+
+
+def stale_targets():
+    """Ids of targets whose stored totals differ from a from-scratch computation."""
+    names = list(progress_expressions())
+    rows = Target.objects.annotate(**{f"fresh_{name}": expr for name, expr in progress_expressions().items()})
+    rows = rows.values("pk", *[f"cached_{name}" for name in names], *[f"fresh_{name}" for name in names])
+    return [row["pk"] for row in rows.iterator() if any(row[f"cached_{n}"] != row[f"fresh_{n}"] for n in names)]
+
+
+def repair_progress():
+    """Recompute the stored totals that are wrong; returns the ids that were."""
+    stale = stale_targets()
+    Target.objects.filter(pk__in=stale).refresh_progress()
+    return stale
