@@ -189,3 +189,16 @@ def test_repair_fixes_totals_changed_behind_its_back(songqingliang):
     assert repair_progress() == [songqingliang.pk]
     assert figures(songqingliang).progress == Decimal("4000")
     assert stale_targets() == []
+
+
+def test_verify_command_reports_and_repairs_disagreement(songqingliang):
+    from django.core.management import CommandError, call_command
+
+    report(songqingliang, D(2024, 3, 31), 4000)
+    Target.objects.filter(pk=songqingliang.pk).update(cached_pending_count=3)
+
+    with pytest.raises(CommandError, match="1 target"):
+        call_command("verify_progress")
+    call_command("verify_progress", "--repair")
+    call_command("verify_progress")
+    assert figures(songqingliang).pending_count == 0
