@@ -153,3 +153,6 @@ TRACKING_BEHIND_TOLERANCE = envint("TRACKING_BEHIND_TOLERANCE", 10)
 # Opens read-only anonymous access to the API for public dashboards.
 TRACKING_PUBLIC_READ = envbool("TRACKING_PUBLIC_READ")
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
+# Imports are validated whole in memory before anything is written.
+TRACKING_IMPORT_MAX_BYTES = envint("TRACKING_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+TRACKING_IMPORT_MAX_ROWS = envint("TRACKING_IMPORT_MAX_ROWS", 200_000)
