@@ -15,6 +15,9 @@ SEEDS = Path(settings.BASE_DIR) / "seeds"
 DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 UNITS = {"十": 10, "百": 100, "千": 1000}
 SCALES = {"": 1, "千": 1000, "万": 10**4, "亿": 10**8}
+# Page layout split one figure: "近10" ends a line and its "万人次" resumes after
+# a picture caption. Each entry names the quote and the text that resumes.
+SPLIT_BY_LAYOUT = {"设置课程227门(次),培训学员近10": "\n万人次,"}
 NUMBER = re.compile(r"(\d+(?:\.\d+)?|[零一二两三四五六七八九十百千]+)[多余]?([千万亿]?)")
 
 
@@ -68,9 +71,15 @@ def test_every_source_quote_occurs_verbatim_in_its_document(seeded):
 
 
 def test_every_quote_contains_its_number_as_written(seeded):
-    wrong = [
-        (r.source_quote, r.value) for r in seeded_reports() if r.value not in numbers_written_in(r.source_quote)
-    ]
+    wrong = []
+    for r in seeded_reports():
+        quote = r.source_quote
+        if quote in SPLIT_BY_LAYOUT:
+            document = (SEEDS / r.target.programme.source_document).read_text(encoding="utf-8")
+            assert quote + "\n" in document and SPLIT_BY_LAYOUT[quote] in document
+            quote += SPLIT_BY_LAYOUT[quote].strip()
+        if r.value not in numbers_written_in(quote):
+            wrong.append((r.source_quote, r.value))
     assert wrong == []
 
 
