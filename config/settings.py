@@ -67,6 +67,14 @@ def database_from_url(url):
 
 DEBUG = envbool("DEBUG")
 SECRET_KEY = env("SECRET_KEY")
+# A file suits Docker secrets and the compose setup, whose entrypoint generates
+# the key into a volume on first start; every process reads it from there,
+# including commands run with `docker compose exec`.
+if not SECRET_KEY and env("SECRET_KEY_FILE"):
+    try:
+        SECRET_KEY = Path(env("SECRET_KEY_FILE")).read_text().strip()
+    except OSError as error:
+        raise ImproperlyConfigured(f"SECRET_KEY_FILE cannot be read: {error}") from None
 if not SECRET_KEY:
     if not DEBUG and not envbool("LOCAL_MODE", "True"):
         raise ImproperlyConfigured("SECRET_KEY must be set when LOCAL_MODE is off")
@@ -94,6 +102,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that its duration covers every other middleware and static files are logged too.
+    "tracking.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -142,9 +152,73 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
+
+# --- Production -----------------------------------------------------------------
+# Static files: hashed names (cacheable for ever) with pre-compressed copies,
+# served by WhiteNoise from STATIC_ROOT, which collectstatic fills when the image
+# is built. Laptops and test runs never run collectstatic, so there (LOCAL_MODE
+# on, or DEBUG) plain storage is used and WhiteNoise serves the apps' own static
+# directories; otherwise every page with a {% static %} tag would fail.
+static_is_collected = not DEBUG and not LOCAL_MODE
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if static_is_collected
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = not static_is_collected
+
+# HTTPS. Everything is off by default so that the service works over plain
+# http://localhost; .env.example gives the values for production behind TLS,
+# with which `manage.py check --deploy` reports nothing.
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT")
+# The container healthcheck calls /healthz over plain HTTP from inside the container.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE")
+CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE")
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD")
+# Only behind a proxy that sets X-Forwarded-Proto itself and discards the
+# client's: otherwise any client could claim to be on HTTPS.
+if envbool("TRUST_X_FORWARDED_PROTO"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+X_FRAME_OPTIONS = "DENY"
+
+# JSON lines for docker logs and log collectors: the request log (one line per
+# request, from tracking.middleware.RequestLogMiddleware) on stdout, everything
+# else on stderr, so that commands such as `dumpdata > file` keep a clean stdout.
+LOG_LEVEL = env("LOG_LEVEL", "INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "tracking.middleware.JsonLinesFormatter"}},
+    "filters": {
+        "request_log": {"()": "logging.Filter", "name": "tracking.requests"},
+        "not_request_log": {"()": "tracking.middleware.NotRequestLog"},
+    },
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler", "stream": "ext://sys.stdout",
+            "formatter": "json", "filters": ["request_log"],
+        },
+        "stderr": {
+            "class": "logging.StreamHandler", "stream": "ext://sys.stderr",
+            "formatter": "json", "filters": ["not_request_log"],
+        },
+    },
+    "root": {"handlers": ["stdout", "stderr"], "level": LOG_LEVEL},
+    # Django's defaults print errors only with DEBUG on and otherwise mail them
+    # to ADMINS (there are none); propagating sends them to stderr instead.
+    "loggers": {"django": {"handlers": [], "level": LOG_LEVEL, "propagate": True}},
+}
 
 # --- Tracking -----------------------------------------------------------------
 # A target is "behind" when its completion trails the share of the period
@@ -156,3 +230,118 @@ FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 # Imports are validated whole in memory before anything is written.
 TRACKING_IMPORT_MAX_BYTES = envint("TRACKING_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
 TRACKING_IMPORT_MAX_ROWS = envint("TRACKING_IMPORT_MAX_ROWS", 200_000)
+
+# --- API ----------------------------------------------------------------------
+
+
+def envrate(name, default):
+    """A DRF throttle rate such as "120/minute", checked here rather than on the first request."""
+    value = env(name, default).strip()
+    count, _, period = value.partition("/")
+    if not (count.isdigit() and period[:1] in ("s", "m", "h", "d")):
+        raise ImproperlyConfigured(f"{name} must look like 120/minute, not {value!r}")
+    return value
+
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Tokens for scripts and apps; the session for the browsable API and the admin's users.
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    # The API's viewsets set their own policy (tracking.api.ReadPolicy and its
+    # paginators; naming them here would import them while DRF is still loading);
+    # this default covers any other DRF view.
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    # Counted in the default cache; with several worker processes and the
+    # local-memory cache each process counts separately.
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": envrate("API_THROTTLE_ANON", "120/minute"),
+        "user": envrate("API_THROTTLE_USER", "1200/minute"),
+    },
+    "EXCEPTION_HANDLER": "tracking.api.exception_handler",
+    # DRF's, with Chinese errors and a too deeply nested body a 400.
+    "DEFAULT_PARSER_CLASSES": [
+        "tracking.reliability.JSONBodyParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Dashboards do arithmetic on the figures; numbers beyond 15 significant
+    # digits lose precision as JSON numbers (documented in the schema).
+    "COERCE_DECIMAL_TO_STRING": False,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "职工实事跟踪 API",
+    "DESCRIPTION": (
+        "Targets of district trade unions' yearly programmes and their progress reports.\n\n"
+        "Authenticate with `Authorization: Token <key>` (scripts) or a session (browsable API). "
+        "Reads need authentication unless TRACKING_PUBLIC_READ is on, in which case anonymous "
+        "clients may read everything; writes always need a user with the right role and region.\n\n"
+        "Figures (`value`, `target_value`, `progress`, `pending_value`) are JSON numbers, not strings; "
+        "they are stored with 4 decimal places and lose precision beyond 15 significant digits. "
+        "Lists and details send an ETag: repeat the request with If-None-Match to get 304."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Separate request and response components, so read-only fields such as
+    # status or created_by never appear as inputs.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # The 4xx/5xx answers of every operation (400, 401, 403, 404, 409, 412, 429, 503…).
+        "tracking.api.document_error_responses",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "TargetStatusEnum": "tracking.models.Target.Status",
+        "ReportStatusEnum": "tracking.models.ProgressReport.Status",
+    },
+    # The UI's scripts come from a CDN (drf-spectacular-sidecar is not installed),
+    # so /api/v1/docs/ needs a browser with internet access; the schema does not.
+}
+
+# --- Reliability ----------------------------------------------------------------
+import datetime  # noqa: E402  (kept with the settings that use it)
+
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += [
+    # A database outage answers 503 JSON, not a 500 page (tracking/reliability.py).
+    "tracking.reliability.DatabaseUnavailableMiddleware",
+    # Axes wants to be last, to turn its lockout flag into the 429 response.
+    "axes.middleware.AxesMiddleware",
+]
+AUTHENTICATION_BACKENDS = [
+    # Checks the lockout first; ModelBackend does the actual authentication.
+    "tracking.reliability.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Password guessing against the admin login and the API's token endpoint:
+# after AXES_FAILURE_LIMIT failures for one username from one address, that
+# pair is locked out for AXES_COOLOFF_MINUTES. Locking by the pair rather than
+# by username alone means a stranger cannot lock a clerk out of their account.
+# The address is REMOTE_ADDR, which a client cannot forge, unless
+# TRUSTED_PROXIES says how many reverse proxies append to X-Forwarded-For.
+AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=envint("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "tracking.reliability.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "tracking.reliability.login_locked_out"
+# Without NUM_PROXIES, DRF identifies anonymous clients (AnonRateThrottle,
+# which guards the token endpoint against password guessing) by whatever
+# X-Forwarded-For they send, so a fresh made-up address per request would
+# never be throttled. Trust the header only behind known proxies.
+REST_FRAMEWORK["NUM_PROXIES"] = envint("TRUSTED_PROXIES", 0)

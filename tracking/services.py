@@ -35,6 +35,11 @@ def can_review(user, target):
 
 
 def _locked(report):
+    # The target first, then the report: the order imports lock them in
+    # (importing.py locks targets, then updates their reports). Locking the
+    # report first, as the joined query below alone would, deadlocks against
+    # an import of the same report. A report's target never changes.
+    list(Target.objects.select_for_update().filter(pk=report.target_id).values_list("pk", flat=True))
     return ProgressReport.objects.select_for_update().select_related("target__programme").get(pk=report.pk)
 
 
@@ -48,6 +53,11 @@ def _save(report, user):
 def create_report(*, user, target, period_end, value, qualifier=ProgressReport.Qualifier.EXACT, note="", evidence=None):
     if not can_enter(user, target):
         raise PermissionDenied(_("您无权为该指标填报"))
+    # Serialises creations for one target, so that full_clean() below sees a
+    # report for the same date created at the same moment (a double click, an
+    # import) and refuses it, instead of the insert failing on the unique
+    # constraint; and takes the target before the report, as _locked() does.
+    list(Target.objects.select_for_update().filter(pk=target.pk).values_list("pk", flat=True))
     report = ProgressReport(
         target=target,
         period_end=period_end,
@@ -147,3 +157,57 @@ def repair_progress():
     stale = stale_targets()
     Target.objects.filter(pk__in=stale).refresh_progress()
     return stale
+
+
+# Group names created by migration 0002, one per role.
+ROLE_GROUPS = {
+    Membership.Role.REPORTER: "填报员",
+    Membership.Role.MANAGER: "管理员",
+    Membership.Role.REVIEWER: "审核员",
+}
+
+
+@transaction.atomic
+def grant_role(*, username, region_code, role, password=None):
+    """Create or update a staff user with one region and one role.
+
+    The role's group replaces any other role group, so a user who moves from
+    reporter to reviewer loses the reporter's permissions. A password given
+    here is checked by the project's password validators; None leaves the
+    current one (a new user without one cannot log in until it is set).
+    """
+    from django.contrib.auth import get_user_model, password_validation
+    from django.contrib.auth.models import Group
+
+    if role not in Membership.Role.values:
+        choices = "、".join(f"{value}（{label}）" for value, label in Membership.Role.choices)
+        raise ValidationError({"role": _("未知的角色“%(role)s”，可选：%(choices)s") % {"role": role, "choices": choices}})
+    region = Region.objects.filter(pk=region_code).first()
+    if region is None:
+        raise ValidationError({"region": _("未知的地区代码“%(code)s”") % {"code": region_code}})
+
+    User = get_user_model()
+    user = User.objects.select_for_update().filter(username=username).first()
+    if user is None:
+        user = User(username=username)
+        user.full_clean(exclude=["password"])
+        user.set_unusable_password()
+    if password is not None:
+        try:
+            password_validation.validate_password(password, user)
+        except ValidationError as error:
+            raise ValidationError({"password": error.messages}) from None
+        user.set_password(password)
+    user.is_staff = True
+    user.save()
+
+    membership = Membership.objects.filter(user=user).first() or Membership(user=user)
+    membership.region = region
+    membership.role = role
+    membership.full_clean()
+    membership.save()
+
+    groups = Group.objects.filter(name__in=ROLE_GROUPS.values())
+    user.groups.remove(*[g for g in groups if g.name != ROLE_GROUPS[role]])
+    user.groups.add(Group.objects.get(name=ROLE_GROUPS[role]))
+    return membership

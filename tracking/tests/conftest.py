@@ -107,3 +107,103 @@ def zhenjiang_reviewer(regions):
 @pytest.fixture
 def superuser(regions):
     return User.objects.create_superuser("root", password="pw-root")
+
+
+# --- Admin (appended) ------------------------------------------------------------
+
+
+@pytest.fixture
+def jingkou_manager(regions):
+    return make_user("jingkou_manager", "321102", "manager")
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    """Uploaded evidence and pending imports go to a throw-away directory."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def logged_in(client):
+    """logged_in(user) → the test client, signed in to the admin as that user.
+
+    Admin users are staff, as `manage.py grant` makes them; the named world's
+    users are not, so they become staff here.
+    """
+
+    def login(user):
+        if not user.is_staff:
+            user.is_staff = True
+            user.save(update_fields=["is_staff"])
+        client.force_login(user)
+        return client
+
+    return login
+
+
+# --- API (appended) --------------------------------------------------------------
+
+
+@pytest.fixture
+def api(db):
+    """api(user) → a DRF client sending that user's token; api() → an anonymous one.
+
+    Throttle counters live in the cache, which outlives a test; clearing it
+    keeps one test's requests from throttling the next.
+    """
+    from django.core.cache import cache
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    cache.clear()
+
+    def client_for(user=None):
+        client = APIClient()
+        if user is not None:
+            token, _ = Token.objects.get_or_create(user=user)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return client_for
+
+
+def bulk_targets(programme, count):
+    """count targets spread over ten items, each with one approved and one submitted report.
+
+    Written with bulk_create, so the query-count tests can afford 200 rows.
+    """
+    items = [
+        Item.objects.get_or_create(programme=programme, number=n, defaults={"title": f"事项{n}", "category": "services"})[0]
+        for n in range(1, 11)
+    ]
+    targets = Target.objects.bulk_create(
+        Target(
+            programme=programme, item=items[i % 10], code=f"{i % 10 + 1}.{i}", name=f"指标{i}", unit="个",
+            target_value=Decimal("100"), due_date=programme.period_end,
+        )
+        for i in range(count)
+    )
+    day = programme.period_start
+    ProgressReport.objects.bulk_create(
+        ProgressReport(target=t, period_end=day + datetime.timedelta(days=d), value=Decimal(v), status=s)
+        for t in targets
+        for d, v, s in ((30, "10", ProgressReport.Status.APPROVED), (60, "5", ProgressReport.Status.SUBMITTED))
+    )
+    Target.objects.filter(pk__in=[t.pk for t in targets]).refresh_progress()
+    return targets
+
+
+@pytest.fixture
+def fast_passwords(settings):
+    """A cheap hasher for tests that create many users (PBKDF2 takes about 0.5 s a user here).
+
+    Request it before the user fixtures, e.g. with pytestmark = pytest.mark.usefixtures("fast_passwords").
+    """
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def fast_password_hashing(settings):
+    """The admin tests create a user or two per test; real hashing would dominate their run time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,111 @@
+"""Spreadsheet layouts: the report export and the per-programme import template.
+
+Both start with the import's columns, headed with the first alias of each in
+importing.COLUMNS, so that an exported or template file can be filled in and
+imported back unchanged. Columns the importer does not know (名称, 单位, 状态…)
+are there for the reader and are ignored on import.
+"""
+
+from decimal import Decimal
+
+import tablib
+from django.utils import timezone
+from import_export import fields, resources
+
+from .importing import COLUMNS
+from .models import ProgressReport, Target
+
+HEADER = {column: aliases[0] for column, aliases in COLUMNS.items()}
+
+
+def plain_number(value):
+    """A Decimal as Excel should see it: 12000 rather than 12000.0000 or 1.2E+4."""
+    if value is None:
+        return ""
+    value = Decimal(value).normalize()
+    return int(value) if value == value.to_integral_value() else value
+
+
+def _user(user):
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
+
+class ProgressReportResource(resources.ModelResource):
+    region = fields.Field(attribute="target__programme__region_id", column_name=HEADER["region"])
+    region_name = fields.Field(attribute="target__programme__region__name", column_name="地区")
+    year = fields.Field(attribute="target__programme__year", column_name=HEADER["year"])
+    kind = fields.Field(column_name=HEADER["kind"])
+    item = fields.Field(attribute="target__item__number", column_name=HEADER["item"])
+    target = fields.Field(attribute="target__code", column_name=HEADER["target"])
+    target_name = fields.Field(attribute="target__name", column_name="指标名称")
+    unit = fields.Field(attribute="target__unit", column_name="单位")
+    period_end = fields.Field(column_name=HEADER["period_end"])
+    value = fields.Field(column_name=HEADER["value"])
+    qualifier = fields.Field(column_name=HEADER["qualifier"])
+    note = fields.Field(attribute="note", column_name=HEADER["note"])
+    status = fields.Field(column_name="状态")
+    created_by = fields.Field(column_name="填报人")
+    reviewed_by = fields.Field(column_name="审核人")
+    reviewed_at = fields.Field(column_name="审核时间")
+    review_note = fields.Field(attribute="review_note", column_name="审核意见")
+
+    class Meta:
+        model = ProgressReport
+        fields = (
+            "region", "region_name", "year", "kind", "item", "target", "target_name", "unit",
+            "period_end", "value", "qualifier", "note", "status", "created_by", "reviewed_by",
+            "reviewed_at", "review_note",
+        )
+        export_order = fields
+
+    @staticmethod
+    def export_queryset(queryset):
+        # Every column above in the same query, whatever the number of rows.
+        return queryset.select_related("target__programme__region", "target__item", "created_by", "reviewed_by")
+
+    def dehydrate_kind(self, report):
+        return str(report.target.programme.get_kind_display())
+
+    def dehydrate_period_end(self, report):
+        return report.period_end.isoformat()
+
+    def dehydrate_value(self, report):
+        return plain_number(report.value)
+
+    def dehydrate_qualifier(self, report):
+        return str(report.get_qualifier_display())
+
+    def dehydrate_status(self, report):
+        return str(report.get_status_display())
+
+    def dehydrate_created_by(self, report):
+        return _user(report.created_by)
+
+    def dehydrate_reviewed_by(self, report):
+        return _user(report.reviewed_by)
+
+    def dehydrate_reviewed_at(self, report):
+        if report.reviewed_at is None:
+            return ""
+        return timezone.localtime(report.reviewed_at).strftime("%Y-%m-%d %H:%M")
+
+
+TEMPLATE_HEADERS = [
+    HEADER["region"], HEADER["year"], HEADER["kind"], HEADER["item"], HEADER["target"],
+    "指标名称", "单位", HEADER["period_end"], HEADER["value"], HEADER["qualifier"], HEADER["note"],
+]
+
+
+def programme_template(programme):
+    """One blank row per target of the programme, in the import's column layout."""
+    targets = Target.objects.filter(programme=programme).select_related("item").order_by("item__number", "code")
+    dataset = tablib.Dataset(headers=TEMPLATE_HEADERS, title=f"{programme.year}")
+    kind = str(programme.get_kind_display())
+    for target in targets:
+        dataset.append(
+            [programme.region_id, programme.year, kind, target.item.number, target.code, target.name, target.unit,
+             "", "", "", ""]
+        )
+    return dataset

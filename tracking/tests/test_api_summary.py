@@ -1,0 +1,161 @@
+"""/api/v1/summary/: the big screen's figures per region, category or programme."""
+
+import datetime
+
+import pytest
+
+from tracking.models import Item, ProgressReport
+from tracking.services import approve_report
+
+from .conftest import bulk_targets, make_plan, make_target, report
+
+D = datetime.date
+S = ProgressReport.Status
+URL = "/api/v1/summary/"
+AS_OF = "2024-07-01"
+pytestmark = pytest.mark.usefixtures("fast_passwords")
+
+
+@pytest.fixture
+def world(songqingliang, jingkou_target, tongzhou_plan):
+    """As of 2024-07-01 (50 % of the year gone):
+
+    Tongzhou 2024: 送清凉 50 % on track, 建会率 101 % achieved, 培训 not started (0 %),
+    a figure without target value (reported). Nantong's own city programme: one
+    target, not started. Jingkou 2024: 职工培训 achieved, one report pending.
+    Kunshan 2024: one target behind. Tongzhou 2023: one target (another year).
+    """
+    report(songqingliang, D(2024, 6, 30), 6000)
+    rate = make_target(tongzhou_plan, number=6, code="6.1", name="建会率", target_value="95", aggregation="latest")
+    report(rate, D(2024, 6, 30), 96)
+    make_target(tongzhou_plan, number=7, code="7.1", name="培训", target_value="300")
+    figure = make_target(tongzhou_plan, number=8, code="8.1", name="参与人次", target_value=None)
+    report(figure, D(2024, 5, 31), 105000)
+    make_target(make_plan("320600"), number=1, code="1.1", name="市级指标", target_value="10")
+    report(jingkou_target, D(2024, 6, 30), 500)
+    report(jingkou_target, D(2024, 6, 29), 20, status=S.SUBMITTED)
+    kunshan = make_target(make_plan("320583"), number=2, code="2.1", name="帮扶", target_value="1000")
+    Item.objects.filter(pk=kunshan.item_id).update(category="rights")
+    report(kunshan, D(2024, 3, 31), 100)
+    make_target(make_plan("320612", year=2023), number=1, code="1.1", name="去年的")
+
+
+def groups(response):
+    assert response.status_code == 200, response.content
+    return {group["key"]: group for group in response.json()["groups"]}
+
+
+def test_per_province_without_a_region(api, world, superuser):
+    response = api(superuser).get(URL, {"as_of": AS_OF})
+
+    body = response.json()
+    assert (body["year"], body["as_of"], body["group_by"], body["region"]) == (2024, AS_OF, "region", None)
+    jiangsu = groups(response)["320000"]
+    assert jiangsu.pop("mean_completion") == pytest.approx((50 + 96 / 95 * 100 + 0 + 0 + 100 + 10) / 6)
+    assert jiangsu == {
+        "key": "320000", "name": "江苏省", "targets": 7,
+        "not_started": 2, "on_track": 1, "behind": 1, "achieved": 2, "reported": 1,
+        "pending_reports": 1,
+    }
+
+
+def test_per_city_under_the_province(api, world, superuser):
+    by_city = groups(api(superuser).get(URL, {"as_of": AS_OF, "region": "320000"}))
+
+    assert {key: (g["name"], g["targets"]) for key, g in by_city.items()} == {
+        "320500": ("苏州市", 1),
+        "320600": ("南通市", 5),
+        "321100": ("镇江市", 1),
+    }
+    assert by_city["320500"]["behind"] == 1
+    assert by_city["321100"]["pending_reports"] == 1
+    assert by_city["320600"]["mean_completion"] == pytest.approx((50 + 96 / 95 * 100 + 0 + 0) / 4)
+
+
+def test_per_district_under_a_city_keeps_the_citys_own_programme_apart(api, world, superuser):
+    by_district = groups(api(superuser).get(URL, {"as_of": AS_OF, "region": "320600"}))
+
+    assert {key: (g["name"], g["targets"]) for key, g in by_district.items()} == {
+        "320600": ("南通市", 1),
+        "320612": ("通州区", 4),
+    }
+
+
+def test_per_category(api, world, superuser):
+    by_category = groups(api(superuser).get(URL, {"as_of": AS_OF, "group_by": "category"}))
+
+    assert {key: (g["name"], g["targets"]) for key, g in by_category.items()} == {
+        "rights": ("权益维护", 1),
+        "services": ("服务帮扶", 6),
+    }
+
+
+def test_per_programme(api, world, superuser, tongzhou_plan):
+    by_programme = groups(api(superuser).get(URL, {"as_of": AS_OF, "group_by": "programme", "region": "320612"}))
+
+    assert list(by_programme) == [str(tongzhou_plan.pk)]
+    assert by_programme[str(tongzhou_plan.pk)]["name"] == "通州区 2024年为职工办实事"
+    assert by_programme[str(tongzhou_plan.pk)]["targets"] == 4
+
+
+def test_year_and_kind_select_the_programmes(api, world, superuser):
+    client = api(superuser)
+
+    assert groups(client.get(URL, {"year": 2023}))["320000"]["targets"] == 1
+    assert groups(client.get(URL, {"year": 2024, "kind": "review"})) == {}
+
+
+def test_year_defaults_to_this_year(api, world, superuser):
+    body = api(superuser).get(URL).json()
+
+    assert body["year"] == datetime.date.today().year
+
+
+def test_users_count_only_what_they_see(api, world, tongzhou_reporter):
+    by_city = groups(api(tongzhou_reporter).get(URL, {"as_of": AS_OF, "region": "320000"}))
+
+    assert {key: g["targets"] for key, g in by_city.items()} == {"320600": 4}
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"group_by": "district"}, "group_by"),
+        ({"region": "999999"}, "region"),
+        ({"year": "twenty"}, "year"),
+        ({"as_of": "2024-02-30"}, "as_of"),
+        ({"kind": "plan"}, "kind"),
+    ],
+)
+def test_invalid_parameters_are_400(api, world, superuser, params, field):
+    response = api(superuser).get(URL, params)
+
+    assert response.status_code == 400
+    assert list(response.json()) == [field]
+
+
+def test_answers_304_until_an_approval(api, world, superuser, nantong_reviewer, songqingliang):
+    client = api(superuser)
+    etag = client.get(URL, {"year": 2024})["ETag"]
+    assert client.get(URL, {"year": 2024}, HTTP_IF_NONE_MATCH=etag).status_code == 304
+
+    pending = report(songqingliang, D(2024, 7, 31), 6000, status=S.SUBMITTED)
+    approve_report(user=nantong_reviewer, report=pending)
+
+    assert client.get(URL, {"year": 2024}, HTTP_IF_NONE_MATCH=etag).status_code == 200
+
+
+@pytest.mark.parametrize("count", [1, 200])
+@pytest.mark.parametrize("group_by", ["region", "category", "programme"])
+def test_one_aggregate_query_whatever_the_data(
+    api, tongzhou_plan, jingkou_plan, superuser, count, group_by, django_assert_max_num_queries
+):
+    bulk_targets(tongzhou_plan, count)
+    bulk_targets(jingkou_plan, count)
+    client = api(superuser)
+
+    # Token, membership, region check, the aggregate.
+    with django_assert_max_num_queries(4):
+        response = client.get(URL, {"year": 2024, "region": "320000", "group_by": group_by})
+    assert sum(g["targets"] for g in groups(response).values()) == 2 * count
+    assert sum(g["pending_reports"] for g in groups(response).values()) == 2 * count

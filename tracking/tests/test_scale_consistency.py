@@ -1,0 +1,186 @@
+"""Stored totals stay equal to a recount from the reports, whatever the workflow does.
+
+A generated world (several provinces, every kind of target, reports in every
+state) goes through approvals, returns, edits, new reports, deletions of
+reports and of whole targets, all through tracking.services. Afterwards every
+stored figure, every with_progress() figure and every figure of
+/api/v1/summary/ must equal what a from-scratch computation from the reports
+gives (progress_expressions(), through with_progress(as_of=today)).
+"""
+
+import datetime
+import io
+import random
+from collections import defaultdict
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from tracking import services
+from tracking.models import Category, ProgressReport, Region, Target
+
+S = ProgressReport.Status
+FIGURES = ("progress", "last_reported_on", "pending_value", "pending_count", "expected", "completion", "status")
+pytestmark = pytest.mark.usefixtures("fast_passwords")
+
+
+@pytest.fixture
+def year():
+    return timezone.localdate().year
+
+
+@pytest.fixture
+def generated(db, year):
+    call_command("generate_scale_data", districts=8, years=1, seed=7, stdout=io.StringIO())
+
+
+@pytest.fixture
+def national(generated, django_user_model):
+    return django_user_model.objects.create_superuser("national", password="pw-national")
+
+
+def recount(year):
+    """Every target of the year with its figures computed from its reports, ignoring the stored totals."""
+    today = timezone.localdate()
+    return list(
+        Target.objects.with_progress(as_of=today)
+        .filter(programme__year=year)
+        .select_related("programme__region", "item")
+        .order_by("pk")
+    )
+
+
+def region_chain(region_code, parents):
+    chain = [region_code]
+    while parents.get(chain[-1]):
+        chain.append(parents[chain[-1]])
+    return chain
+
+
+def group_of(target, group_by, scope, parents, names):
+    """The summary group a target falls in, as the API defines it; None when outside the scope."""
+    if group_by == "category":
+        return target.item.category, str(Category(target.item.category).label)
+    if group_by == "programme":
+        programme = target.programme
+        return str(programme.pk), f"{programme.region.name} {programme.title}"
+    chain = region_chain(target.programme.region_id, parents)
+    if scope is None:
+        return chain[-1], names[chain[-1]]
+    if scope not in chain:
+        return None
+    position = chain.index(scope)
+    key = chain[position - 1] if position > 0 else scope
+    return key, names[key]
+
+
+def expected_summary(targets, group_by, scope=None):
+    parents = dict(Region.objects.values_list("code", "parent_id"))
+    names = dict(Region.objects.values_list("code", "name"))
+    groups, completions = {}, defaultdict(list)
+    for target in targets:
+        found = group_of(target, group_by, scope, parents, names)
+        if found is None:
+            continue
+        key, name = found
+        group = groups.setdefault(
+            key, {"key": key, "name": name, "targets": 0, **dict.fromkeys(Target.Status.values, 0), "pending_reports": 0}
+        )
+        group["targets"] += 1
+        group[target.status] += 1
+        group["pending_reports"] += target.pending_count
+        if target.target_value is not None:
+            completions[key].append(target.completion or 0.0)
+    for key, group in groups.items():
+        values = completions[key]
+        group["mean_completion"] = sum(values) / len(values) if values else None
+    return groups
+
+
+def assert_summary_matches(api, user, year, group_by, scope=None):
+    params = {"year": year, "group_by": group_by, **({"region": scope} if scope else {})}
+    response = api(user).get("/api/v1/summary/", params)
+    assert response.status_code == 200, response.content
+    actual = {group["key"]: group for group in response.json()["groups"]}
+    expected = expected_summary(recount(year), group_by, scope)
+    assert sorted(actual) == sorted(expected), (group_by, scope)
+    for key, group in expected.items():
+        mean = group.pop("mean_completion")
+        got = dict(actual[key])
+        got_mean = got.pop("mean_completion")
+        assert got == group, (group_by, scope, key)
+        assert (got_mean is None) == (mean is None) and (mean is None or got_mean == pytest.approx(mean)), (group_by, key)
+
+
+def assert_everything_agrees(api, user, year):
+    assert services.stale_targets() == []
+    stored = {t.pk: t for t in Target.objects.with_progress().filter(programme__year=year)}
+    fresh = recount(year)
+    assert len(stored) == len(fresh)
+    for target in fresh:
+        for name in FIGURES:
+            assert getattr(stored[target.pk], name) == getattr(target, name), (target.pk, name)
+    assert_summary_matches(api, user, year, "region")
+    province = Region.objects.filter(level=Region.Level.PROVINCE).order_by("code").first()
+    assert_summary_matches(api, user, year, "region", province.code)
+    assert_summary_matches(api, user, year, "category")
+    assert_summary_matches(api, user, year, "programme")
+    call_command("verify_progress", stdout=io.StringIO())
+
+
+def workload(user, year, seed):
+    """A morning of reviewing: approvals, returns, corrections, new reports and deletions."""
+    rng = random.Random(seed)
+    reports = list(ProgressReport.objects.filter(target__programme__year=year).order_by("pk"))
+    by_status = defaultdict(list)
+    for report in reports:
+        by_status[report.status].append(report)
+    for report in rng.sample(by_status[S.SUBMITTED], 40):
+        services.approve_report(user=user, report=report, note="同意")
+    for report in rng.sample(by_status[S.APPROVED], 40):
+        services.return_report(user=user, report=report, note="请核对")
+    for report in rng.sample(by_status[S.RETURNED], 30):
+        services.update_report(user=user, report=report, value=report.value + Decimal("7.5"))
+        services.submit_report(user=user, report=report)
+        if rng.random() < 0.5:
+            services.approve_report(user=user, report=report)
+    for report in rng.sample(by_status[S.DRAFT], 30):
+        if rng.random() < 0.5:
+            services.delete_report(user=user, report=report)
+        else:
+            services.submit_report(user=user, report=report)
+    targets = list(Target.objects.filter(programme__year=year).select_related("programme").order_by("pk"))
+    today = timezone.localdate()
+    for target in rng.sample(targets, 30):
+        # Mid-month, so that it never collides with a generated month-end report.
+        day = datetime.date(year, rng.randint(1, today.month if today.year == year else 12), 15)
+        if day > today:
+            day = today
+        created = services.create_report(user=user, target=target, period_end=day, value=Decimal(rng.randint(0, 50)))
+        services.submit_report(user=user, report=created)
+        if rng.random() < 0.7:
+            services.approve_report(user=user, report=created)
+    for target in rng.sample(targets, 5):
+        # Deleting a target takes its reports with it (the admin's delete).
+        target.delete()
+
+
+def test_stored_totals_and_summary_agree_with_a_recount_after_a_workload(api, national, year):
+    assert_everything_agrees(api, national, year)
+
+    workload(national, year, seed=1)
+
+    assert_everything_agrees(api, national, year)
+
+
+def test_verify_progress_finds_and_repairs_a_total_written_behind_the_workflow(national, year):
+    target = Target.objects.filter(programme__year=year, cached_progress__isnull=False).order_by("pk").first()
+    Target.objects.filter(pk=target.pk).update(cached_progress=target.cached_progress + 1)
+
+    with pytest.raises(Exception, match="1 target"):
+        call_command("verify_progress", stdout=io.StringIO())
+    call_command("verify_progress", repair=True, stdout=io.StringIO())
+
+    assert services.stale_targets() == []
