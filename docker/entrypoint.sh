@@ -27,9 +27,8 @@ fi
 
 "$PYTHON" manage.py migrate --noinput
 
-# seed updates rows it loaded before to the documents' values (natural keys),
-# so it never duplicates, but it does undo edits made to seeded rows; turn it
-# off once the seeded figures are being maintained by hand.
+# seed loads only the fixture files not loaded before, so a restart neither
+# duplicates rows nor undoes edits made to seeded ones.
 case "${SEED_ON_START:-true}" in
     1 | true | yes | on) "$PYTHON" manage.py seed ;;
     0 | false | no | off) echo "entrypoint: SEED_ON_START is off, fixtures not loaded" >&2 ;;

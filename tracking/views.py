@@ -13,7 +13,7 @@ logger = logging.getLogger(__name__)
 def healthz(request):
     """Liveness and readiness for the container healthcheck and load balancers.
 
-    Public on purpose, so it says nothing beyond up or down: the reason for a
+    Public on purpose, so it says nothing beyond up or down; the kind of
     failure goes to the log, never into the response.
     """
     try:
@@ -21,6 +21,7 @@ def healthz(request):
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError as error:
-        logger.warning("healthz: database unavailable: %s", error)
+        # The class only: driver messages can carry connection details.
+        logger.warning("healthz: database unavailable: %s", type(error).__name__)
         return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})

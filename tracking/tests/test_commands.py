@@ -28,3 +28,18 @@ def test_demo_refuses_outside_local_mode(settings):
     with pytest.raises(CommandError, match="LOCAL_MODE"):
         call_command("demo", "--no-serve")
     assert not User.objects.filter(username="demo").exists()
+
+
+@pytest.mark.django_db
+def test_seeding_again_keeps_edits_made_since():
+    from tracking.models import ProgressReport
+
+    call_command("seed", verbosity=0)
+    seeded = ProgressReport.objects.first()
+    ProgressReport.objects.filter(pk=seeded.pk).update(status=ProgressReport.Status.RETURNED)
+
+    call_command("seed", verbosity=0)
+
+    assert ProgressReport.objects.get(pk=seeded.pk).status == ProgressReport.Status.RETURNED
+    call_command("seed", "--refresh", verbosity=0)
+    assert ProgressReport.objects.get(pk=seeded.pk).status == ProgressReport.Status.APPROVED

@@ -301,3 +301,28 @@ def test_two_reviewers_approving_over_the_api_at_once_get_200_and_409(
 
     assert Target.objects.with_progress().get(pk=songqingliang.pk).progress == Decimal(10 * TRIALS)
     assert services.stale_targets() == []
+
+
+def test_the_same_file_uploaded_twice_at_once_over_the_api_creates_each_row_once(
+    songqingliang, xuanjiang, tongzhou_reporter, tongzhou_manager, no_throttling
+):
+    import io
+
+    header = "地区代码,年度,计划类型,事项序号,指标编号,截至日期,数值\n"
+    reporter, manager = token_client(tongzhou_reporter), token_client(tongzhou_manager)
+    for trial in range(TRIALS):
+        rows = "".join(
+            f"320612,2024,annual_plan,{t.item.number},{t.code},{day(2 * trial + n).isoformat()},{5 + n}\n"
+            for n in range(2) for t in (songqingliang, xuanjiang)
+        )
+
+        def upload(client):
+            file = io.BytesIO((header + rows).encode())
+            file.name = "reports.csv"
+            return client.post("/api/v1/progress-reports/import/", {"file": file}, format="multipart")
+
+        first, second = race(lambda: upload(reporter), lambda: upload(manager))
+
+        assert (first.status_code, second.status_code) == (200, 200), (first.content, second.content)
+        assert sorted([first.json()["created"], second.json()["created"]]) == [0, 4]
+        assert ProgressReport.objects.filter(period_end__in=[day(2 * trial), day(2 * trial + 1)]).count() == 4
