@@ -97,8 +97,8 @@ class Region(models.Model):
     def __str__(self):
         return self.name
 
-    def natural_key(self):
-        return (self.code,)
+    # No natural_key(): the code already is the primary key, and a natural key
+    # would make `dumpdata --natural-primary` drop it from the dump.
 
 
 class Membership(models.Model):
