@@ -7,6 +7,8 @@ tracking.importing, whose Django exceptions exception_handler() translates.
 """
 
 import contextlib
+import functools
+import datetime
 import csv
 import hashlib
 import io
@@ -17,15 +19,18 @@ from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
+from django.core.paginator import Paginator as DjangoPaginator
+from django.db import connection, transaction
 from django.db.models import Avg, Case, Count, F, Max, Prefetch, Q, Sum, Value, When, Window
 from django.db.models.functions import Coalesce, Concat
-from django.http import Http404, HttpResponseNotModified, JsonResponse
+from django.core.cache import cache
+from django.http import Http404, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.functional import cached_property
+from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date, parse_etags
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
@@ -210,6 +215,33 @@ class PageNumber(StrictPageSize, PageNumberPagination):
         return describe_page(super().get_paginated_response_schema(schema))
 
 
+class IdsFirstPaginator(DjangoPaginator):
+    """Finds a page's ids on the bare, ordered queryset, then fetches those rows with their joins.
+
+    A deep page (OFFSET 50000) then skips index entries, not joined and
+    annotated rows.
+    """
+
+    # Below this offset one query with the joins is cheaper than two.
+    deep = 1000
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        if bottom < self.deep:
+            return super().page(number)
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+        rows = {row.pk: row for row in self.object_list.filter(pk__in=ids).order_by()}
+        return self._get_page([rows[pk] for pk in ids], number, self)
+
+
+class TargetPage(PageNumber):
+    django_paginator_class = IdsFirstPaginator
+
+
 class ReportCursor(StrictPageSize, CursorPagination):
     # The primary key only grows and is unique, so a cursor never skips or
     # repeats a report while others are added, and every page is a range scan
@@ -283,6 +315,34 @@ AS_OF = OpenApiParameter(
 
 
 # --- Conditional GET ---------------------------------------------------------------
+
+
+@functools.cache
+def data_version_sql(models):
+    # Built once: reaching a model's history table through its manager costs more than the query.
+    parts = []
+    for model in models:
+        parts.append(f"(SELECT MAX(updated_at) FROM {model._meta.db_table})")
+        parts.append(f"(SELECT MAX(history_id) FROM {model.history.model._meta.db_table})")
+    return "SELECT " + ", ".join(parts)
+
+
+def data_version(*models):
+    """The newest change to each table, deletions included: one index probe per table.
+
+    updated_at moves with every save, and a target's with every change of its
+    stored progress; the history table's newest id moves with every creation
+    and deletion. Unlike an aggregate over the filtered rows, this costs the
+    same for a national list as for a district's.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(data_version_sql(models))
+        row = cursor.fetchone()
+    # SQLite returns timestamps as text; Last-Modified needs them as datetimes.
+    return tuple(
+        timezone.make_aware(parse_datetime(value), datetime.timezone.utc) if isinstance(value, str) else value
+        for value in row
+    )
 
 
 class ConditionalGetMixin:
@@ -548,6 +608,31 @@ class TargetViewSet(ApiViewSet):
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]
     etag_timestamps = ("updated_at", "item__updated_at", "programme__updated_at")
     etag_depends_on_today = True
+    pagination_class = TargetPage
+
+    def list(self, request, *args, **kwargs):
+        # The ETag covers the whole query string, so a client holding one was
+        # answered for these parameters before: the filters need not be built
+        # again to tell it nothing changed.
+        version = data_version(Target, Item, Programme)
+        etag = self.etag_for(version)
+        # The ETag names this exact answer (data version, query, user, scope,
+        # language, format, today), so a JSON body already built for it can be
+        # sent again as it is, to every client asking the same question.
+        cache_key = f"targets-list:{etag}" if request.accepted_renderer.format == "json" else None
+        if self.not_modified(etag):
+            response = HttpResponseNotModified()
+        elif cache_key and (body := cache.get(cache_key)) is not None:
+            response = HttpResponse(body, content_type="application/json")
+        else:
+            response = self.list_response(self.filter_queryset(self.get_queryset()))
+            if cache_key:
+                response.add_post_render_callback(lambda rendered: cache.set(cache_key, rendered.content, 600))
+        response["ETag"] = etag
+        changed = [value for value in version if hasattr(value, "timestamp")]
+        if changed:
+            response["Last-Modified"] = http_date(max(changed).timestamp())
+        return response
 
     @cached_property
     def as_of(self):
@@ -791,25 +876,40 @@ def summary_groups(targets, group_by, region):
         key, name = F("programme_id"), Concat("programme__region__name", Value(" "), "programme__title")
     else:
         key, name = F("item__category"), F("item__category")
+    # Grouped by status too, so that each target's status is computed once
+    # rather than once per status column; the statuses are folded here.
     rows = (
         targets.order_by()
-        .values(group_key=key, group_name=name)
+        .values(group_key=key, group_name=name, group_status=F("status"))
         .annotate(
             targets=Count("pk"),
-            **{state: Count("pk", filter=Q(status=state)) for state in Target.Status.values},
             # A target with a target value but no approved report is 0 % done, not unknown.
-            mean_completion=Avg(Coalesce("completion", Value(0.0)), filter=Q(target_value__isnull=False)),
+            completion_sum=Sum(Coalesce("completion", Value(0.0)), filter=Q(target_value__isnull=False)),
+            with_value=Count("pk", filter=Q(target_value__isnull=False)),
             pending_reports=Coalesce(Sum("pending_count"), 0),
         )
-        .order_by("group_key")
     )
-    groups = []
+    groups = {}
     for row in rows:
-        key, name = row.pop("group_key"), row.pop("group_name")
-        if group_by == "category":
-            name = Category(key).label
-        groups.append({"key": str(key), "name": str(name), **row})
-    return groups
+        key = str(row["group_key"])
+        group = groups.setdefault(key, {
+            "key": key,
+            "name": str(Category(row["group_key"]).label if group_by == "category" else row["group_name"]),
+            "targets": 0, **dict.fromkeys(Target.Status.values, 0), "pending_reports": 0,
+            "completion_sum": 0.0, "with_value": 0,
+        })
+        group["targets"] += row["targets"]
+        group[row["group_status"]] += row["targets"]
+        group["pending_reports"] += row["pending_reports"]
+        group["completion_sum"] += row["completion_sum"] or 0.0
+        group["with_value"] += row["with_value"]
+    result = []
+    for key in sorted(groups, key=lambda k: (int(k) if group_by == "programme" else k)):
+        group = groups[key]
+        total, count = group.pop("completion_sum"), group.pop("with_value")
+        group["mean_completion"] = total / count if count else None
+        result.append(group)
+    return result
 
 
 class SummaryView(ConditionalGetMixin, generics.GenericAPIView):
