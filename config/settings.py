@@ -318,7 +318,9 @@ import datetime  # noqa: E402  (kept with the settings that use it)
 
 INSTALLED_APPS += ["axes"]
 MIDDLEWARE += [
-    # A database outage answers 503 JSON, not a 500 page (tracking/reliability.py).
+    # NUL in a URL is a 400, not a PostgreSQL DataError (tracking/reliability.py).
+    "tracking.reliability.RejectNulMiddleware",
+    # A database outage answers 503 JSON, not a 500 page.
     "tracking.reliability.DatabaseUnavailableMiddleware",
     # Axes wants to be last, to turn its lockout flag into the 429 response.
     "axes.middleware.AxesMiddleware",

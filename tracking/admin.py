@@ -474,6 +474,9 @@ class TargetAdmin(ScopedHistoryAdmin):
     search_fields = ["name"]
     inlines = [NewReportInline]
     list_per_page = 50
+    # The filtered count is enough; the unfiltered "N total" is a second COUNT
+    # over every visible target on each page view.
+    show_full_result_count = False
     # A district has a few dozen targets a year; "show all" fits all of them on one page.
     list_max_show_all = 1000
 

@@ -16,6 +16,13 @@ class IntegerFilter(django_filters.NumberFilter):
     # NumberFilter would accept 2024.5 as a year.
     field_class = forms.IntegerField
 
+    def __init__(self, *args, **kwargs):
+        # Within a 64-bit column's range: SQLite cannot even bind a larger
+        # number (OverflowError, a 500); out of range is a 400 instead.
+        kwargs.setdefault("min_value", -(2**63))
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
 
 class FloatFilter(django_filters.NumberFilter):
     # Completion is a float annotation; comparing it with a float parameter

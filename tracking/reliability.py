@@ -63,6 +63,25 @@ class DatabaseUnavailableMiddleware:
         return response
 
 
+class RejectNulMiddleware:
+    """A NUL character in the URL is a 400 before anything looks it up.
+
+    PostgreSQL refuses NUL in text (DataError, a 500), and lookups straight from
+    the path or query (a region code in /regions/<code>/, ?region= on the
+    summary, the admin's search) do not all pass a form field that would catch
+    it first. No legitimate URL contains one.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        in_query = any("\x00" in key or "\x00" in "".join(values) for key, values in request.GET.lists())
+        if "\x00" in request.path or in_query:
+            return error_response(request, _("请求地址中含有非法字符（NUL）"), 400)
+        return self.get_response(request)
+
+
 class LoginThrottleBackend(AxesStandaloneBackend):
     """django-axes' lockout check, for logins that come from an HTTP request.
 

@@ -194,16 +194,7 @@ def bulk_targets(programme, count):
     return targets
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def fast_passwords(settings):
-    """A cheap hasher for tests that create many users (PBKDF2 takes about 0.5 s a user here).
-
-    Request it before the user fixtures, e.g. with pytestmark = pytest.mark.usefixtures("fast_passwords").
-    """
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def fast_password_hashing(settings):
-    """The admin tests create a user or two per test; real hashing would dominate their run time."""
+    """A cheap hasher: PBKDF2 takes about 0.5 s a user here, and most tests create several."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

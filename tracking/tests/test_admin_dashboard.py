@@ -8,7 +8,6 @@ from django.utils import timezone
 
 from .conftest import make_plan, make_target, report
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 DASHBOARD = reverse("admin:tracking_dashboard")
 
 

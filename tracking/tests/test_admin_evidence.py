@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from tracking.models import EVIDENCE_MAX_BYTES, ProgressReport
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing", "media_root")
+pytestmark = pytest.mark.usefixtures("media_root")
 
 
 def add_report(client, target, evidence):

@@ -15,7 +15,7 @@ from tracking.models import ProgressReport
 
 from .conftest import make_target, report
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing", "media_root")
+pytestmark = pytest.mark.usefixtures("media_root")
 S = ProgressReport.Status
 IMPORT = "admin:tracking_progressreport_import"
 CONFIRM = "admin:tracking_progressreport_import_confirm"

@@ -17,7 +17,6 @@ from tracking.models import Item, ProgressReport, Programme, Target
 
 from .conftest import report
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 S = ProgressReport.Status
 USERS = [
     "tongzhou_reporter", "tongzhou_manager", "nantong_reviewer",

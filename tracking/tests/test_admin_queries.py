@@ -10,7 +10,6 @@ from django.urls import reverse
 
 from tracking.models import Category, Item, ProgressReport, Target
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 # Session, user, membership, filter choices, counts and the page's one query for its rows.
 MAX_QUERIES = 12
 

@@ -11,7 +11,6 @@ from tracking.models import ProgressReport, Target
 
 from .conftest import report
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 S = ProgressReport.Status
 JUNE = datetime.date(2024, 6, 30)
 

@@ -13,7 +13,6 @@ from tracking.models import ProgressReport
 
 from .conftest import report
 
-pytestmark = pytest.mark.usefixtures("fast_passwords")
 READS = ["/api/v1/regions/", "/api/v1/programmes/", "/api/v1/targets/", "/api/v1/progress-reports/", "/api/v1/summary/"]
 
 

@@ -12,7 +12,6 @@ URL = "/api/v1/progress-reports/import/"
 S = ProgressReport.Status
 HEADER = "地区代码,年度,计划类型,事项序号,指标编号,截至日期,数值,备注\n"
 GOOD = HEADER + "320612,2024,annual_plan,4,4.1,2024-06-30,6000,上半年\n320612,2024,年度计划,4,4.1,2024-07-31,\"1,000\",\n"
-pytestmark = pytest.mark.usefixtures("fast_passwords")
 
 
 def upload(text, encoding="utf-8-sig", name="reports.csv"):

@@ -11,7 +11,6 @@ from .conftest import bulk_targets, make_plan, make_target, report
 
 D = datetime.date
 URL = "/api/v1/programmes/"
-pytestmark = pytest.mark.usefixtures("fast_passwords")
 
 
 def ids(response):

@@ -18,7 +18,6 @@ from .conftest import bulk_targets, make_target, report
 D = datetime.date
 S = ProgressReport.Status
 URL = "/api/v1/progress-reports/"
-pytestmark = pytest.mark.usefixtures("fast_passwords")
 
 ROLES = ["tongzhou_reporter", "tongzhou_manager", "nantong_reviewer", "jingkou_reporter", "zhenjiang_reviewer", "superuser"]
 

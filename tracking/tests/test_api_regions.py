@@ -5,7 +5,6 @@ import pytest
 from tracking.models import Region
 
 URL = "/api/v1/regions/"
-pytestmark = pytest.mark.usefixtures("fast_passwords")
 
 
 def codes(response):

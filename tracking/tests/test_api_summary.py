@@ -13,7 +13,6 @@ D = datetime.date
 S = ProgressReport.Status
 URL = "/api/v1/summary/"
 AS_OF = "2024-07-01"
-pytestmark = pytest.mark.usefixtures("fast_passwords")
 
 
 @pytest.fixture

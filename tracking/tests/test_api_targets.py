@@ -15,7 +15,6 @@ from .conftest import bulk_targets, make_plan, make_target, report
 D = datetime.date
 S = ProgressReport.Status
 URL = "/api/v1/targets/"
-pytestmark = pytest.mark.usefixtures("fast_passwords")
 
 
 def ids(response):

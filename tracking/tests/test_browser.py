@@ -29,7 +29,7 @@ pytestmark = [
     ),
     # serialized_rollback puts back the role groups of migration 0002 after the flush.
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.usefixtures("fast_password_hashing", "media_root"),
+    pytest.mark.usefixtures("media_root"),
 ]
 
 

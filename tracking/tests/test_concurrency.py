@@ -26,7 +26,6 @@ pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL; SQLite locks the whole file"),
     # serialized_rollback puts back the role groups of migration 0002 after the flush.
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.usefixtures("fast_passwords"),
 ]
 
 TRIALS = int(os.environ.get("CONCURRENCY_TRIALS", "50"))

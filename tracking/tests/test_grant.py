@@ -7,7 +7,6 @@ from django.core.management import CommandError, call_command
 
 from tracking.models import Membership
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 
 def grant(*args):

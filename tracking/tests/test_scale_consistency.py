@@ -23,7 +23,6 @@ from tracking.models import Category, ProgressReport, Region, Target
 
 S = ProgressReport.Status
 FIGURES = ("progress", "last_reported_on", "pending_value", "pending_count", "expected", "completion", "status")
-pytestmark = pytest.mark.usefixtures("fast_passwords")
 
 
 @pytest.fixture

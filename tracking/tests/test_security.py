@@ -14,7 +14,6 @@ from tracking.models import EVIDENCE_MAX_BYTES, ProgressReport
 from .conftest import make_user, report
 
 # Users are created per test; PBKDF2 would take most of the run.
-pytestmark = pytest.mark.usefixtures("fast_passwords")
 
 LOGIN = "/admin/login/?next=/admin/"
 
