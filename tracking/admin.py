@@ -330,6 +330,9 @@ class ItemInline(ScopedInlineMixin, admin.TabularInline):
     model = Item
     fields = ["number", "title", "category", "text"]
     extra = 0
+    # Deleting an item here would cascade to its targets' approved reports
+    # without the per-object delete checks the item's own delete page makes.
+    can_delete = False
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "text":
@@ -419,6 +422,10 @@ class ItemAdmin(ScopedHistoryAdmin):
     search_fields = ["title", "text"]
     fields = ["programme", "number", "title", "category", "text"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # Its targets keep their programme; moving the item would split them.
+        return ["programme"] if obj is not None else []
+
 
 # --- Targets ----------------------------------------------------------------------------
 
@@ -497,6 +504,9 @@ class TargetAdmin(ScopedHistoryAdmin):
         readonly = ["progress_summary", "reports_table"]
         if obj is not None and not request.user.has_perm("tracking.change_target"):
             readonly += TARGET_FIELDS
+        elif obj is not None:
+            # Its reports were checked against this programme's period and region.
+            readonly += ["programme", "item"]
         return readonly
 
     def has_change_permission(self, request, obj=None):
@@ -805,7 +815,9 @@ class ProgressReportAdmin(ScopedHistoryAdmin):
         return fieldsets
 
     def get_readonly_fields(self, request, obj=None):
-        return [*REVIEW_FIELDS, "evidence_link", "source_quote"]
+        # A report stays with its target: the services lock and check that one.
+        moved = ["target"] if obj is not None else []
+        return [*REVIEW_FIELDS, "evidence_link", "source_quote", *moved]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "target":
@@ -1071,7 +1083,8 @@ class ProgressReportAdmin(ScopedHistoryAdmin):
             self.message_user(request, _("导入已过期或已完成，请重新上传文件"), messages.ERROR)
             return HttpResponseRedirect(reverse("admin:tracking_progressreport_import"))
         try:
-            result = import_reports(user=request.user, rows=read_table(data), dry_run=False)
+            rows = read_table(data)
+            result = import_reports(user=request.user, rows=rows, dry_run=False)
         except ImportFileError as error:
             forget_upload(request)
             self.message_user(request, str(error), messages.ERROR)
@@ -1080,7 +1093,7 @@ class ProgressReportAdmin(ScopedHistoryAdmin):
         if not result.ok:
             # The data changed between the preview and the confirmation.
             context = {**self.admin_site.each_context(request), "opts": self.model._meta,
-                       **preview_context(read_table(data), result), "title": _("导入未完成")}
+                       **preview_context(rows, result), "title": _("导入未完成")}
             return TemplateResponse(request, "admin/tracking/progressreport/import_preview.html", context, status=400)
         self.message_user(
             request,

@@ -53,6 +53,7 @@ from . import importing, services
 from .filters import ProgrammeFilter, ProgressReportFilter, RegionFilter, TargetFilter
 from .models import Category, Item, Programme, ProgressReport, Region, Target
 from .reliability import JSONBodyParser
+from .resources import excel_safe
 from .serializers import (
     HistoryPointSerializer,
     ImportResultSerializer,
@@ -280,11 +281,7 @@ class CSVRenderer(BaseRenderer):
             return ""
         if isinstance(value, Decimal):
             return format(value.normalize(), "f")
-        text = str(value)
-        # Free text such as a note starting with "=" would run as a formula in Excel.
-        if isinstance(value, str) and text[:1] in ("=", "+", "-", "@"):
-            return "'" + text
-        return text
+        return excel_safe(value) if isinstance(value, str) else str(value)
 
 
 def parse_param(request, name, field, allow_empty=False):

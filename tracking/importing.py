@@ -78,7 +78,8 @@ class ImportResult:
 def read_table(uploaded_file):
     """Rows of a CSV (UTF-8 with or without BOM, or GB18030) or xlsx file, as dicts keyed by column."""
     name = (getattr(uploaded_file, "name", "") or "").lower()
-    data = uploaded_file.read()
+    # One byte more than allowed is enough to refuse, without holding a huge upload in memory.
+    data = uploaded_file.read(settings.TRACKING_IMPORT_MAX_BYTES + 1)
     if len(data) > settings.TRACKING_IMPORT_MAX_BYTES:
         raise ImportFileError(
             _("文件过大（上限 %(mb)d MB）") % {"mb": settings.TRACKING_IMPORT_MAX_BYTES // (1024 * 1024)}

@@ -453,6 +453,10 @@ class Target(Timestamped):
 
 
 def validate_evidence_size(file):
+    # Only new uploads: a stored file was checked when it came in, and may be
+    # missing after a restore without the media volume.
+    if getattr(file, "_committed", False):
+        return
     if file.size > EVIDENCE_MAX_BYTES:
         raise ValidationError(_("附件不能超过 %(mb)d MB"), params={"mb": EVIDENCE_MAX_BYTES // (1024 * 1024)})
 

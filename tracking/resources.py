@@ -26,6 +26,12 @@ def plain_number(value):
     return int(value) if value == value.to_integral_value() else value
 
 
+def excel_safe(text):
+    """Free text as Excel shows it: a note starting with "=" would otherwise run as a formula."""
+    text = "" if text is None else str(text)
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
 def _user(user):
     if user is None:
         return ""
@@ -64,6 +70,12 @@ class ProgressReportResource(resources.ModelResource):
     def export_queryset(queryset):
         # Every column above in the same query, whatever the number of rows.
         return queryset.select_related("target__programme__region", "target__item", "created_by", "reviewed_by")
+
+    def dehydrate_note(self, report):
+        return excel_safe(report.note)
+
+    def dehydrate_review_note(self, report):
+        return excel_safe(report.review_note)
 
     def dehydrate_kind(self, report):
         return str(report.target.programme.get_kind_display())

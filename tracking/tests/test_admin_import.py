@@ -245,3 +245,13 @@ def test_xlsx_written_by_excel_is_read(tongzhou_targets, tongzhou_reporter, logg
     confirm(client, client.post(reverse(IMPORT), {"file": SimpleUploadedFile("excel.xlsx", content.getvalue())}))
 
     assert ProgressReport.objects.get().value == Decimal("6000")
+
+
+def test_exported_note_that_looks_like_a_formula_stays_text(songqingliang):
+    from tracking.resources import ProgressReportResource
+
+    report(songqingliang, "2024-06-30", 6000, note='=HYPERLINK("http://x","点击")')
+
+    dataset = ProgressReportResource().export(ProgressReport.objects.all())
+
+    assert dataset.dict[0]["备注"] == '\'=HYPERLINK("http://x","点击")'
