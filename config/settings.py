@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "import_export",
     "simple_history",
     "tracking",
@@ -309,8 +310,11 @@ SPECTACULAR_SETTINGS = {
         "TargetStatusEnum": "tracking.models.Target.Status",
         "ReportStatusEnum": "tracking.models.ProgressReport.Status",
     },
-    # The UI's scripts come from a CDN (drf-spectacular-sidecar is not installed),
-    # so /api/v1/docs/ needs a browser with internet access; the schema does not.
+    # The docs UI is served from our own static files: union offices' networks
+    # often cannot reach public CDNs.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Reliability ----------------------------------------------------------------

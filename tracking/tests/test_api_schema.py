@@ -91,3 +91,11 @@ def test_docs_page_is_served(api):
 
     assert response.status_code == 200
     assert b"swagger" in response.content.lower()
+
+
+def test_docs_page_loads_its_scripts_from_our_own_static_files(api, client):
+    page = api().get("/api/v1/docs/").content.decode()
+
+    assert "cdn.jsdelivr.net" not in page
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page
+    assert client.get("/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js").status_code == 200
