@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
+from django.utils import translation
 
 from tracking.models import Item, Membership, ProgressReport, Programme, Region, Target
 
@@ -198,3 +199,10 @@ def bulk_targets(programme, count):
 def fast_passwords(settings):
     """A cheap hasher: PBKDF2 takes about 0.5 s a user here, and most tests create several."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """A request in English leaves English active in this thread; every test starts in Chinese."""
+    yield
+    translation.deactivate()
