@@ -21,7 +21,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator as DjangoPaginator
 from django.db import connection, transaction
-from django.db.models import Avg, Case, Count, F, Max, Prefetch, Q, Sum, Value, When, Window
+from django.db.models import Case, Count, F, Max, Prefetch, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, Concat
 from django.core.cache import cache
 from django.http import Http404, HttpResponse, HttpResponseNotModified, JsonResponse
@@ -655,18 +655,10 @@ class TargetViewSet(ApiViewSet):
 
 def history_points(target):
     """The approved reports of one target with the progress each one brings it to, in one query."""
-    reports = target.reports.filter(status=ProgressReport.Status.APPROVED).order_by("period_end")
-    if target.aggregation == Target.Aggregation.SUM:
-        progress = Window(Sum("value"), order_by=F("period_end").asc())
-    else:
-        progress = F("value")
-    points = []
-    for row in reports.annotate(running=progress).values("period_end", "value", "running"):
-        # The same arithmetic as with_progress(): a float share of a positive target value.
-        completion = float(row["running"]) * 100.0 / float(target.target_value) if target.target_value else None
-        points.append(
-            {"date": row["period_end"], "value": row["value"], "progress": row["running"], "completion": completion}
-        )
+    points = [
+        {"date": row["period_end"], "value": row["value"], "progress": row["progress"], "completion": row["completion"]}
+        for row in target.progress_history()
+    ]
     return HistoryPointSerializer(points, many=True).data
 
 

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import FileExtensionValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Case, Count, F, FloatField, Func, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import Case, Count, F, FloatField, Func, OuterRef, Q, Subquery, Sum, Value, When, Window
 from django.db.models.functions import Cast, Coalesce, Greatest, Least, Now
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -277,10 +277,13 @@ def _decimal_subquery(queryset, aggregate):
 PROGRESS_FIGURES = ("progress", "last_reported_on", "pending_value", "pending_count", "completion")
 
 
-def completion_of(progress):
+def completion_of(progress, target_value="target_value"):
     """Progress as a percentage of the target value; None without a positive target value."""
     return Case(
-        When(target_value__gt=0, then=Cast(progress, FloatField()) * 100.0 / Cast(F("target_value"), FloatField())),
+        When(
+            **{f"{target_value}__gt": 0},
+            then=Cast(progress, FloatField()) * 100.0 / Cast(F(target_value), FloatField()),
+        ),
         default=None,
         output_field=FloatField(),
     )
@@ -434,6 +437,21 @@ class Target(Timestamped):
         return (*self.programme.natural_key(), self.code)
 
     natural_key.dependencies = ["tracking.item"]
+
+    def progress_history(self):
+        """Each approved report with the progress and completion it brings the target to, in date order.
+
+        The same definition as progress_expressions(), evaluated after every report in one query.
+        """
+        reports = self.reports.filter(status=ProgressReport.Status.APPROVED).order_by("period_end")
+        if self.aggregation == Target.Aggregation.SUM:
+            progress = Window(Sum("value"), order_by=F("period_end").asc())
+        else:
+            progress = F("value")
+        reports = reports.annotate(progress=progress)
+        return reports.annotate(completion=completion_of(F("progress"), "target__target_value")).values(
+            "period_end", "value", "progress", "completion"
+        )
 
     def clean(self):
         if self.item_id and self.programme_id and self.item.programme_id != self.programme_id:

@@ -3,7 +3,6 @@
 import datetime
 from decimal import Decimal
 
-import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 

@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from tracking.models import Category, Item, Programme, ProgressReport, Region, Target
+from tracking.models import Item, Programme, ProgressReport, Region, Target
 
 # The seed fixtures' regions. Generated codes skip them so that `manage.py seed`
 # still loads into a generated database; 320000 is only created (identically
