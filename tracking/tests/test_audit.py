@@ -17,7 +17,6 @@ from django.urls import reverse
 
 from tracking.models import Item, Programme, ProgressReport, Target
 
-# Users are created per test; PBKDF2 would take most of the run.
 
 S = ProgressReport.Status
 MODELS = (Programme, Item, Target, ProgressReport)

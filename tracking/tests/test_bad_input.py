@@ -20,7 +20,6 @@ from tracking.models import ProgressReport
 
 from .conftest import report
 
-# Users are created per test; PBKDF2 would take most of the run.
 
 S = ProgressReport.Status
 CHINESE = re.compile(r"[\u4e00-\u9fff]")

@@ -37,7 +37,6 @@ from tracking.models import ProgressReport, Target
 
 from .conftest import make_target, report
 
-# Users are created per test; PBKDF2 would take most of the run.
 
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "5"))
 FUZZ_COVERAGE = os.environ.get("FUZZ_COVERAGE") == "1"

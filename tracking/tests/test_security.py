@@ -13,7 +13,6 @@ from tracking.models import EVIDENCE_MAX_BYTES, ProgressReport
 
 from .conftest import make_user, report
 
-# Users are created per test; PBKDF2 would take most of the run.
 
 LOGIN = "/admin/login/?next=/admin/"
 
