@@ -41,7 +41,7 @@ def envlist(name, default=""):
 
 
 def database_from_url(url):
-    """postgres://user:pass@host:port/name or sqlite:///path (relative to the project)."""
+    """postgres://user:pass@host:port/name, sqlite:///relative/to/project or sqlite:////absolute/path."""
     parts = urlsplit(url)
     if parts.scheme in ("postgres", "postgresql"):
         return {
@@ -57,7 +57,8 @@ def database_from_url(url):
             "CONN_HEALTH_CHECKS": True,
         }
     if parts.scheme == "sqlite":
-        path = unquote(parts.path)
+        # The third slash ends the (empty) host; a fourth starts an absolute path.
+        path = unquote(parts.path)[1:]
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": path if path.startswith("/") else BASE_DIR / path,
