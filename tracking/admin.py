@@ -223,47 +223,42 @@ class YearFilter(admin.SimpleListFilter):
         return queryset
 
 
-class KindFilter(admin.SimpleListFilter):
+class ChoicesFilter(admin.SimpleListFilter):
+    """A filter over a fixed set of choices, on the field or annotation named by path."""
+
+    # Not "choices": SimpleListFilter.choices() renders the links.
+    options = None
+
+    def lookups(self, request, model_admin):
+        return self.options.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in self.options.values:
+            return queryset.filter(**{self.path: self.value()})
+        return queryset
+
+
+class KindFilter(ChoicesFilter):
     title = gettext_lazy("计划类型")
     parameter_name = "kind"
     path = "programme__kind"
-
-    def lookups(self, request, model_admin):
-        return Programme.Kind.choices
-
-    def queryset(self, request, queryset):
-        if self.value() in Programme.Kind.values:
-            return queryset.filter(**{self.path: self.value()})
-        return queryset
+    options = Programme.Kind
 
 
-class CategoryFilter(admin.SimpleListFilter):
+class CategoryFilter(ChoicesFilter):
     title = gettext_lazy("类别")
     parameter_name = "category"
     path = "item__category"
-
-    def lookups(self, request, model_admin):
-        return Category.choices
-
-    def queryset(self, request, queryset):
-        if self.value() in Category.values:
-            return queryset.filter(**{self.path: self.value()})
-        return queryset
+    options = Category
 
 
-class TargetStatusFilter(admin.SimpleListFilter):
+class TargetStatusFilter(ChoicesFilter):
     """Filters on the status annotated by with_progress(), not on a stored column."""
 
     title = gettext_lazy("进度状态")
     parameter_name = "status"
-
-    def lookups(self, request, model_admin):
-        return Target.Status.choices
-
-    def queryset(self, request, queryset):
-        if self.value() in Target.Status.values:
-            return queryset.filter(status=self.value())
-        return queryset
+    path = "status"
+    options = Target.Status
 
 
 class ReportRegionFilter(RegionFilter):
