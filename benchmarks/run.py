@@ -256,8 +256,8 @@ TARGET_FIGURES = """
     t.cached_last_reported_on AS last_reported_on,
     t.cached_pending_value AS pending_value,
     t.cached_pending_count AS pending_count,
-    LEAST(GREATEST((%(today)s::date - p.period_start + 1)::float8 * 100.0
-                   / GREATEST(t.due_date - p.period_start + 1, 1)::float8, 0.0), 100.0) AS expected,
+    LEAST(GREATEST((%(today)s::date - t.period_start + 1)::float8 * 100.0
+                   / GREATEST(t.due_date - t.period_start + 1, 1)::float8, 0.0), 100.0) AS expected,
     t.cached_completion AS completion
 """
 STATUS = """
@@ -288,13 +288,13 @@ def targets_page_sql(year, offset, limit):
             JOIN tracking_programme p ON p.id = t.programme_id
             JOIN tracking_item i ON i.id = t.item_id
             WHERE t.id IN (
-                SELECT t2.id FROM tracking_target t2 JOIN tracking_programme p2 ON p2.id = t2.programme_id
-                WHERE p2.year = %(year)s ORDER BY t2.programme_id, t2.code LIMIT %(limit)s OFFSET %(offset)s
+                SELECT t2.id FROM tracking_target t2
+                WHERE t2.year = %(year)s ORDER BY t2.programme_id, t2.code, t2.id LIMIT %(limit)s OFFSET %(offset)s
             )
         ) x
         ORDER BY x.programme_id, x.code
     """
-    count = "SELECT COUNT(*) FROM tracking_target t JOIN tracking_programme p ON p.id = t.programme_id WHERE p.year = %(year)s"
+    count = "SELECT COUNT(*) FROM tracking_target t WHERE t.year = %(year)s"
     params = sql_params(year=year, limit=limit, offset=offset)
     return [(count, params), (page, params)]
 
@@ -337,7 +337,7 @@ def summary_sql(year, province_code=None):
                 JOIN tracking_programme p ON p.id = t.programme_id
                 JOIN tracking_region d ON d.code = p.region_id
                 LEFT JOIN tracking_region c ON c.code = d.parent_id
-                WHERE p.year = %(year)s {scope}
+                WHERE t.year = %(year)s {scope}
             ) x
         ) s
         JOIN tracking_region g ON g.code = s.group_code

@@ -248,7 +248,7 @@ def envrate(name, default):
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Tokens for scripts and apps; the session for the browsable API and the admin's users.
-        "rest_framework.authentication.TokenAuthentication",
+        "tracking.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # The API's viewsets set their own policy (tracking.api.ReadPolicy and its
@@ -263,8 +263,9 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        # DRF's, counting per window rather than keeping every timestamp (tracking/reliability.py).
+        "tracking.reliability.AnonThrottle",
+        "tracking.reliability.UserThrottle",
     ],
     # Counted in the default cache; with several worker processes and the
     # local-memory cache each process counts separately.
@@ -331,9 +332,10 @@ MIDDLEWARE += [
     "axes.middleware.AxesMiddleware",
 ]
 AUTHENTICATION_BACKENDS = [
-    # Checks the lockout first; ModelBackend does the actual authentication.
+    # Checks the lockout first; ModelBackend (tracking.auth's, with fewer
+    # queries) does the actual authentication.
     "tracking.reliability.LoginThrottleBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "tracking.auth.AccountBackend",
 ]
 # Password guessing against the admin login and the API's token endpoint:
 # after AXES_FAILURE_LIMIT failures for one username from one address, that

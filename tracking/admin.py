@@ -18,7 +18,7 @@ from django.contrib.admin.widgets import AdminFileWidget
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db.models import Avg, Count, FloatField, Max, OuterRef, Subquery, Value
+from django.db.models import Avg, Count, FloatField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce, Least
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -192,14 +192,37 @@ class ScopedInlineMixin:
 # --- Filters ----------------------------------------------------------------------------
 
 
+def scope_choices(request):
+    """The regions the user sees, and the years of their programmes: the region and year filters' choices.
+
+    One query for both, remembered for the request: every changelist shows
+    both filters, and a query each would be two of the page's few.
+    """
+    memo = request.__dict__.setdefault("_tracking_scope_choices", {})
+    if not memo:
+        rows = (
+            Region.objects.visible_to(request.user)
+            .order_by("code", "programmes__year")
+            .values_list("code", "name", "level", "programmes__year")
+            .distinct()
+        )
+        regions, years = {}, set()
+        for code, name, level, year in rows:
+            regions[code] = ("　" if level == Region.Level.DISTRICT else "") + name
+            if year is not None:
+                years.add(year)
+        memo["regions"] = list(regions.items())
+        memo["years"] = [(str(year), str(year)) for year in sorted(years, reverse=True)]
+    return memo
+
+
 class RegionFilter(admin.SimpleListFilter):
     title = gettext_lazy("地区")
     parameter_name = "region"
     path = "programme__region"
 
     def lookups(self, request, model_admin):
-        regions = Region.objects.visible_to(request.user).order_by("code")
-        return [(r.code, ("　" if r.level == Region.Level.DISTRICT else "") + r.name) for r in regions]
+        return scope_choices(request)["regions"]
 
     def queryset(self, request, queryset):
         if self.value():
@@ -214,8 +237,7 @@ class YearFilter(admin.SimpleListFilter):
     path = "programme__year"
 
     def lookups(self, request, model_admin):
-        years = Programme.objects.visible_to(request.user).order_by("-year").values_list("year", flat=True).distinct()
-        return [(str(year), str(year)) for year in years]
+        return scope_choices(request)["years"]
 
     def queryset(self, request, queryset):
         if self.value() and self.value().isdigit():
@@ -265,8 +287,12 @@ class ReportRegionFilter(RegionFilter):
     path = "target__programme__region"
 
 
+class TargetYearFilter(YearFilter):
+    path = "year"
+
+
 class ReportYearFilter(YearFilter):
-    path = "target__programme__year"
+    path = "target__year"
 
 
 class ProgrammeYearFilter(YearFilter):
@@ -472,7 +498,7 @@ class TargetAdmin(ScopedHistoryAdmin):
     ]
     list_display_links = ["name"]
     list_select_related = ["programme__region", "item"]
-    list_filter = [RegionFilter, YearFilter, KindFilter, CategoryFilter, TargetStatusFilter]
+    list_filter = [RegionFilter, TargetYearFilter, KindFilter, CategoryFilter, TargetStatusFilter]
     search_fields = ["name"]
     inlines = [NewReportInline]
     list_per_page = 50
@@ -653,13 +679,14 @@ def refusals_as_messages(model_admin, request, view, *args):
 
 
 def dashboard(user):
-    """The user's programmes of the current year (or the latest with data), in four queries."""
+    """The user's programmes of the current year (or the latest with data), in three queries."""
     today = timezone.localdate()
-    programmes = Programme.objects.visible_to(user)
-    year = programmes.filter(year__lte=today.year).aggregate(y=Max("year"))["y"]
-    if year is None:
-        year = programmes.aggregate(y=Max("year"))["y"]
-    programmes = list(programmes.filter(year=year).select_related("region").order_by("region", "kind"))
+    visible = Programme.objects.visible_to(user)
+    newest = visible.order_by("-year").values("year")
+    # The year is found in the same query as its programmes.
+    year = Coalesce(Subquery(newest.filter(year__lte=today.year)[:1]), Subquery(newest[:1]))
+    programmes = list(visible.filter(year=year).select_related("region").order_by("region", "kind"))
+    year = programmes[0].year if programmes else None
     items = Item.objects.filter(programme__in=programmes).order_by("programme", "number")
     targets = Target.objects.visible_to(user).filter(programme__in=programmes).with_progress()
     targets = list(targets.select_related("programme__region", "item").order_by("item__number", "code"))
@@ -766,6 +793,8 @@ class ProgressReportAdmin(ScopedHistoryAdmin):
     change_list_template = "admin/tracking/progressreport/change_list.html"
     change_form_template = "admin/tracking/progressreport/change_form.html"
     list_per_page = 50
+    # As on the target list: the filtered count is enough.
+    show_full_result_count = False
 
     class Media:
         css = STYLES

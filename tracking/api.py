@@ -46,18 +46,18 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from . import importing, services
 from .filters import ProgrammeFilter, ProgressReportFilter, RegionFilter, TargetFilter
 from .models import Category, Item, Programme, ProgressReport, Region, Target
-from .reliability import JSONBodyParser
+from .reliability import AnonThrottle, JSONBodyParser
 from .resources import excel_safe
 from .serializers import (
     HistoryPointSerializer,
     ImportResultSerializer,
     ImportUploadSerializer,
+    NestedTargetSerializer,
     ProgrammeDetailSerializer,
     ProgrammeSerializer,
     ProgressReportSerializer,
@@ -67,6 +67,7 @@ from .serializers import (
     SummaryQuerySerializer,
     SummarySerializer,
     TargetSerializer,
+    row_paths,
 )
 
 # --- Scope, errors, permissions, pagination, rendering ------------------------------
@@ -217,30 +218,47 @@ class PageNumber(StrictPageSize, PageNumberPagination):
 
 
 class IdsFirstPaginator(DjangoPaginator):
-    """Finds a page's ids on the bare, ordered queryset, then fetches those rows with their joins.
+    """Counts and finds a page's ids on the bare, ordered queryset, then fetches those rows with their joins.
 
     A deep page (OFFSET 50000) then skips index entries, not joined and
-    annotated rows.
+    annotated rows. rows() turns the page's queryset into what is serialized
+    (values() for RowsSerializer), so the count and the ids stay free of the
+    joins that values() adds.
     """
 
     # Below this offset one query with the joins is cheaper than two.
     deep = 1000
 
+    def __init__(self, object_list, per_page, rows=None, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.rows = rows or (lambda queryset: queryset)
+
     def page(self, number):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
-        if bottom < self.deep:
-            return super().page(number)
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
+        if bottom < self.deep:
+            return self._get_page(list(self.rows(self.object_list[bottom:top])), number, self)
         ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
-        rows = {row.pk: row for row in self.object_list.filter(pk__in=ids).order_by()}
-        return self._get_page([rows[pk] for pk in ids], number, self)
+        fetched = {pk_of(row): row for row in self.rows(self.object_list.filter(pk__in=ids).order_by())}
+        return self._get_page([fetched[pk] for pk in ids], number, self)
+
+
+def pk_of(row):
+    """The primary key of a model instance or of a values() row (which must include "id")."""
+    return row["id"] if isinstance(row, dict) else row.pk
 
 
 class TargetPage(PageNumber):
-    django_paginator_class = IdsFirstPaginator
+    def django_paginator_class(self, queryset, page_size):
+        return IdsFirstPaginator(queryset, page_size, rows=target_rows)
+
+
+def target_rows(queryset):
+    """Targets as the values() rows TargetSerializer's RowsSerializer turns into JSON."""
+    return queryset.values(*row_paths(TargetSerializer))
 
 
 class ReportCursor(StrictPageSize, CursorPagination):
@@ -553,11 +571,27 @@ class ProgrammeViewSet(ApiViewSet):
         # Exactly the (region, year, kind) unique constraint's index, so deep pages need no sort.
         queryset = visible(Programme, self.request).order_by("region_id", "year", "kind")
         if self.action == "retrieve":
-            as_of = parse_param(self.request, "as_of", serializers.DateField())
-            targets = Target.objects.with_progress(as_of=as_of).order_by("code", "pk")
-            items = Item.objects.order_by("number").prefetch_related(Prefetch("targets", queryset=targets))
-            queryset = queryset.prefetch_related(Prefetch("items", queryset=items))
+            queryset = queryset.prefetch_related(Prefetch("items", queryset=Item.objects.order_by("number")))
         return queryset
+
+    def retrieve(self, request, *args, **kwargs):
+        as_of = parse_param(request, "as_of", serializers.DateField())
+        queryset = self.get_lookup_queryset()
+        return self.conditional(queryset, lambda: Response(self.with_targets(get_object_or_404(queryset), as_of)))
+
+    def with_targets(self, programme, as_of):
+        # The targets as values() rows, which their serializer turns into JSON
+        # without building a model instance or walking DRF's fields per row.
+        targets = (
+            Target.objects.filter(programme=programme).with_progress(as_of=as_of).order_by("code", "pk")
+            .values("item_id", *row_paths(NestedTargetSerializer))
+        )
+        by_item = {}
+        for row in targets:
+            by_item.setdefault(row["item_id"], []).append(row)
+        for item in programme.items.all():
+            item.target_rows = by_item.get(item.pk, [])
+        return self.get_serializer(programme).data
 
     def get_serializer_class(self):
         return ProgrammeDetailSerializer if self.action == "retrieve" else ProgrammeSerializer
@@ -630,6 +664,12 @@ class TargetViewSet(ApiViewSet):
         if changed:
             response["Last-Modified"] = http_date(max(changed).timestamp())
         return response
+
+    def list_response(self, queryset):
+        # Pages come as values() rows from TargetPage; a CSV download is every row at once.
+        if self.request.accepted_renderer.format == "csv":
+            queryset = target_rows(queryset)
+        return super().list_response(queryset)
 
     @cached_property
     def as_of(self):
@@ -924,7 +964,7 @@ class SummaryView(ConditionalGetMixin, generics.GenericAPIView):
         query = params.validated_data
         as_of, region = query.get("as_of"), query.get("region")
         year = query.get("year") or (as_of or timezone.localdate()).year
-        targets = visible(Target, request).with_progress(as_of=as_of).filter(programme__year=year)
+        targets = visible(Target, request).with_progress(as_of=as_of).filter(year=year)
         if region is not None:
             targets = targets.filter(programme__region__in=Region.objects.subtree(region.code))
         if query.get("kind"):
@@ -957,7 +997,7 @@ class SummaryView(ConditionalGetMixin, generics.GenericAPIView):
 )
 class TokenView(ObtainAuthToken):
     # authtoken's own view is unthrottled; a password guesser is anonymous.
-    throttle_classes = [AnonRateThrottle]
+    throttle_classes = [AnonThrottle]
 
 
 @csrf_exempt  # it changes nothing, and token clients send no CSRF token: a POST must get the 404 too

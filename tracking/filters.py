@@ -85,7 +85,7 @@ class ProgrammeFilter(StrictFilterSet):
 
 class TargetFilter(StrictFilterSet):
     region = RegionSubtreeFilter(field_name="programme__region", help_text=_("行政区划代码；包含其下级地区"))
-    year = IntegerFilter(field_name="programme__year", help_text=_("计划年度"))
+    year = IntegerFilter(field_name="year", help_text=_("计划年度"))
     programme = IntegerFilter(field_name="programme", help_text=_("计划 id"))
     item = IntegerFilter(field_name="item", help_text=_("事项 id"))
     category = django_filters.ChoiceFilter(

@@ -181,6 +181,8 @@ class Programme(Timestamped):
                 fields=["region", "kind", "period_start", "period_end"], name="programme_unique_region_kind_period"
             ),
             models.CheckConstraint(condition=Q(period_start__lte=F("period_end")), name="programme_period_ordered"),
+            # What Target's (programme, year, period_start) foreign key refers to on PostgreSQL (migration 0004).
+            models.UniqueConstraint(fields=["id", "year", "period_start"], name="programme_unique_id_year_start"),
         ]
         indexes = [
             # targets/ and summary/ filter by year across all regions.
@@ -194,6 +196,14 @@ class Programme(Timestamped):
         return (self.region_id, self.year, self.kind)
 
     natural_key.dependencies = ["tracking.region"]
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # Targets carry copies of these two. PostgreSQL cascades them through
+        # the (programme, year, period_start) foreign key; this covers SQLite.
+        Target.objects.filter(programme=self).exclude(year=self.year, period_start=self.period_start).update(
+            year=self.year, period_start=self.period_start
+        )
 
     def clean(self):
         if self.period_start and self.period_end:
@@ -350,7 +360,7 @@ class TargetQuerySet(models.QuerySet):
         else:
             day = as_of
             figures = progress_expressions(as_of)
-        start = DayNumber("programme__period_start")
+        start = DayNumber("period_start")
         span = Greatest(DayNumber("due_date") - start + 1, Value(1))
         elapsed = Value(day.toordinal()) - start + 1
         expected = Least(
@@ -387,8 +397,20 @@ class Target(Timestamped):
         REPORTED = "reported", _("已填报")
 
     # Kept alongside item so that target codes are unique per programme and
-    # targets filter by programme without a join.
-    programme = models.ForeignKey(Programme, models.CASCADE, related_name="targets", verbose_name=_("计划"))
+    # targets filter by programme without a join. No index of its own: the
+    # unique (programme, code) constraint's index starts with it.
+    programme = models.ForeignKey(
+        Programme, models.CASCADE, related_name="targets", verbose_name=_("计划"), db_index=False
+    )
+    # The programme's year and start, copied so that the targets list needs
+    # no join to its programmes: a year's targets are one range of the
+    # (year, programme, code) index, and expected progress runs from
+    # period_start, so counting a year's targets or reaching page 500 reads
+    # that index alone. save() copies them; on PostgreSQL a foreign key on
+    # (programme, year, period_start) refuses any other values and cascades
+    # a programme's change.
+    year = models.PositiveSmallIntegerField(_("年度"), editable=False)
+    period_start = models.DateField(_("起始日期"), editable=False)
     item = models.ForeignKey(Item, models.CASCADE, related_name="targets", verbose_name=_("事项"))
     code = models.CharField(_("编号"), max_length=20, help_text=_("在计划内唯一，例如 4.1"))
     name = models.CharField(_("指标名称"), max_length=200)
@@ -413,6 +435,8 @@ class Target(Timestamped):
     objects = TargetQuerySet.as_manager()
     history = HistoricalRecords(
         excluded_fields=[
+            "year",
+            "period_start",
             "cached_progress", "cached_last_reported_on", "cached_pending_value", "cached_pending_count",
             "cached_completion",
         ]
@@ -428,6 +452,15 @@ class Target(Timestamped):
                 condition=Q(target_value__isnull=True) | Q(target_value__gt=0), name="target_value_positive"
             ),
             models.CheckConstraint(condition=Q(cached_pending_value__gte=0), name="target_pending_non_negative"),
+        ]
+        indexes = [
+            # targets/?year=…, the dashboards' list, in its default order (programme, code).
+            # The id last, as the list's tie-break: the count and the ids of a
+            # deep page come from the index alone.
+            models.Index(fields=["year", "programme", "code", "id"], name="target_year_programme_code"),
+            # Counting a year's targets, which every page of that list does: deduplicated,
+            # this index is a few pages, a third of the time of counting in the one above.
+            models.Index(fields=["year"], name="target_year"),
         ]
 
     def __str__(self):
@@ -462,8 +495,10 @@ class Target(Timestamped):
     def save(self, *args, **kwargs):
         if self.item_id and not self.programme_id:
             self.programme_id = self.item.programme_id
-        if self.due_date is None and self.programme_id:
-            self.due_date = self.programme.period_end
+        if self.programme_id:
+            self.year, self.period_start = self.programme.year, self.programme.period_start
+            if self.due_date is None:
+                self.due_date = self.programme.period_end
         super().save(*args, **kwargs)
 
 

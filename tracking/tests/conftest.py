@@ -180,7 +180,7 @@ def bulk_targets(programme, count):
     ]
     targets = Target.objects.bulk_create(
         Target(
-            programme=programme, item=items[i % 10], code=f"{i % 10 + 1}.{i}", name=f"指标{i}", unit="个",
+            programme=programme, year=programme.year, period_start=programme.period_start, item=items[i % 10], code=f"{i % 10 + 1}.{i}", name=f"指标{i}", unit="个",
             target_value=Decimal("100"), due_date=programme.period_end,
         )
         for i in range(count)

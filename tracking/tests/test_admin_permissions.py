@@ -368,3 +368,25 @@ def management_form(prefix="reports"):
 def test_the_matrix_world_has_one_of_each_per_district(world):
     # The world the matrix runs against: one of each per district, nothing else.
     assert Programme.objects.count() == Item.objects.count() == Target.objects.count() == 2
+
+
+# --- Permissions in one query ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("who", ["tongzhou_reporter", "tongzhou_manager", "nantong_reviewer", "superuser", "own"])
+def test_permissions_come_in_one_query_and_match_djangos_backend(db, request, who, django_assert_num_queries):
+    from django.contrib.auth.backends import ModelBackend
+    from django.contrib.auth.models import Permission, User
+
+    from tracking.auth import AccountBackend
+
+    if who == "own":
+        user = request.getfixturevalue("tongzhou_reporter")
+        user.user_permissions.add(Permission.objects.get(codename="view_region"))
+    else:
+        user = request.getfixturevalue(who)
+
+    with django_assert_num_queries(1):
+        ours = AccountBackend().get_all_permissions(user)
+    assert ours == ModelBackend().get_all_permissions(User.objects.get(pk=user.pk))
+    assert ours  # every role has some

@@ -10,8 +10,8 @@ from django.urls import reverse
 
 from tracking.models import Category, Item, ProgressReport, Target
 
-# Session, user, membership, filter choices, counts and the page's one query for its rows.
-MAX_QUERIES = 12
+# Session, user with membership, permissions, filter choices, count and the page's rows.
+MAX_QUERIES = 6
 
 
 def add_targets(programme, count):
@@ -22,7 +22,7 @@ def add_targets(programme, count):
     )
     targets = Target.objects.bulk_create(
         Target(
-            programme=programme, item=items[n // 10], code=f"X.{n}", name=f"指标{n}", unit="名",
+            programme=programme, year=programme.year, period_start=programme.period_start, item=items[n // 10], code=f"X.{n}", name=f"指标{n}", unit="名",
             target_value=Decimal("100"), due_date=programme.period_end,
         )
         for n in range(count)

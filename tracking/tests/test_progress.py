@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
 
 from tracking.models import ProgressReport, Target
 from tracking.services import repair_progress, stale_targets
@@ -202,3 +203,31 @@ def test_verify_command_reports_and_repairs_disagreement(songqingliang):
     call_command("verify_progress", "--repair")
     call_command("verify_progress")
     assert figures(songqingliang).pending_count == 0
+
+
+# --- The programme's year and start, copied onto its targets ------------------------------
+
+
+def test_a_target_carries_its_programmes_year_and_start(songqingliang):
+    assert (songqingliang.year, songqingliang.period_start) == (2024, D(2024, 1, 1))
+
+
+def test_moving_a_programme_moves_its_targets_year_and_expected_progress(tongzhou_plan, songqingliang):
+    tongzhou_plan.year, tongzhou_plan.period_start, tongzhou_plan.period_end = 2025, D(2025, 1, 1), D(2025, 12, 31)
+    tongzhou_plan.save()
+
+    target = Target.objects.get(pk=songqingliang.pk)
+    assert (target.year, target.period_start) == (2025, D(2025, 1, 1))
+    assert list(Target.objects.filter(year=2025)) == [target]
+    # Expected progress runs from the new start: nothing is expected before it.
+    assert figures(target, as_of=D(2024, 12, 31)).expected == 0.0
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the (programme, year, period_start) foreign key is PostgreSQL's")
+def test_the_database_refuses_a_target_year_other_than_its_programmes(songqingliang):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        Target.objects.filter(pk=songqingliang.pk).update(year=2023)
+
+    assert Target.objects.get(pk=songqingliang.pk).year == 2024

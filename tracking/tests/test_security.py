@@ -125,6 +125,23 @@ def test_a_user_flooding_the_api_gets_429_in_chinese(api, tongzhou_reporter, jin
     assert api(jingkou_reporter).get("/api/v1/targets/").status_code == 200
 
 
+def test_a_throttle_stores_a_count_whatever_the_rate(rf, tongzhou_reporter):
+    # DRF's own throttle stores every request's timestamp, so its cache entry,
+    # pickled on each request, grows with the rate; ours stays one number.
+    from tracking.reliability import UserThrottle
+
+    cache.clear()
+    request = rf.get("/api/v1/targets/")
+    request.user = tongzhou_reporter
+    throttle = UserThrottle()
+    throttle.rate, (throttle.num_requests, throttle.duration) = "1000/minute", (1000, 60)
+
+    assert all(throttle.allow_request(request, None) for _ in range(50))
+    opened = cache.get(throttle.key)
+    assert cache.get(f"{throttle.key}:{opened}") == 50
+    assert 0 < throttle.wait() <= 60
+
+
 def test_anonymous_password_guessing_on_the_token_endpoint_is_throttled(api, clerk, low_rates):
     # A made-up X-Forwarded-For per request must not make each one a new client.
     client = api()

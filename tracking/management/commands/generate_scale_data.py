@@ -274,7 +274,7 @@ class Command(BaseCommand):
                         if rng.random() < 0.05:
                             value = None  # only reported, no published target
                         targets.append(
-                            (target_id, now, programme_id, item_id, f"{number}.{k}", name, unit, value,
+                            (target_id, now, programme_id, year, start, item_id, f"{number}.{k}", name, unit, value,
                              measure, aggregation, end, Decimal(0), 0)
                         )
                         report_specs.append((target_id, year, measure, aggregation, value))
@@ -292,7 +292,7 @@ class Command(BaseCommand):
         del programmes, items
         self.loader.write(
             Target,
-            ["id", "updated_at", "programme_id", "item_id", "code", "name", "unit", "target_value", "measure",
+            ["id", "updated_at", "programme_id", "year", "period_start", "item_id", "code", "name", "unit", "target_value", "measure",
              "aggregation", "due_date", "cached_pending_value", "cached_pending_count"],
             targets,
         )
