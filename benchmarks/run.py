@@ -749,6 +749,29 @@ def run(options, out=sys.stdout):
         devnull.close()
 
 
+def machine_speed(bench):
+    """Two yardsticks that depend on the machine only, so that runs on different machines compare.
+
+    Shared virtual machines of the same size differ by a factor of two or
+    more; every latency above moves with these.
+    """
+    def best(fn, times=5):
+        samples = []
+        for _ in range(times):
+            started = time.perf_counter()
+            fn()
+            samples.append((time.perf_counter() - started) * 1000)
+        return round(min(samples), 1)
+
+    speed = {"python_sum_1e6_ms": best(lambda: sum(range(1_000_000)))}
+    if bench.postgres:
+        def count():
+            with bench.connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM generate_series(1, 1000000)")
+        speed["postgres_count_1e6_ms"] = best(count)
+    return speed
+
+
 def _run(options, out):
     from django.db import connection
 
@@ -761,6 +784,8 @@ def _run(options, out):
                 cursor.execute(f"SHOW {name}")
                 database_settings[name] = cursor.fetchone()[0]
         bench.say("postgresql: " + ", ".join(f"{k}={v}" for k, v in database_settings.items()))
+    speed = machine_speed(bench)
+    bench.say("machine speed: " + ", ".join(f"{k}={v}" for k, v in speed.items()))
     world = pick_world(options.year)
     bench.say(
         f"database {connection.vendor} {connection.settings_dict['NAME']}; year {world['year']}; "
@@ -783,7 +808,8 @@ def _run(options, out):
     for note in notes:
         bench.say(f"note: {note}")
     report = {
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
+                    **speed},
         "database": connection.vendor,
         "database_settings": database_settings,
         "options": {k: v for k, v in vars(options).items() if k != "database_url"},
