@@ -287,16 +287,14 @@ class ReportRegionFilter(RegionFilter):
     path = "target__programme__region"
 
 
-class TargetYearFilter(YearFilter):
+class OwnYearFilter(YearFilter):
+    """For programmes and targets, which have a year column of their own."""
+
     path = "year"
 
 
 class ReportYearFilter(YearFilter):
     path = "target__year"
-
-
-class ProgrammeYearFilter(YearFilter):
-    path = "year"
 
 
 class ProgrammeRegionFilter(RegionFilter):
@@ -388,7 +386,7 @@ class ProgrammeAdmin(ScopedHistoryAdmin):
     list_display = ["title", "region", "kind", "period", "targets", "average", "template_links"]
     list_display_links = ["title"]
     list_select_related = ["region"]
-    list_filter = [ProgrammeRegionFilter, ProgrammeYearFilter, ProgrammeKindFilter]
+    list_filter = [ProgrammeRegionFilter, OwnYearFilter, ProgrammeKindFilter]
     search_fields = ["title"]
     inlines = [ItemInline]
     fields = ["region", "kind", "year", "title", "period_start", "period_end", "description", "source_document"]
@@ -498,7 +496,7 @@ class TargetAdmin(ScopedHistoryAdmin):
     ]
     list_display_links = ["name"]
     list_select_related = ["programme__region", "item"]
-    list_filter = [RegionFilter, TargetYearFilter, KindFilter, CategoryFilter, TargetStatusFilter]
+    list_filter = [RegionFilter, OwnYearFilter, KindFilter, CategoryFilter, TargetStatusFilter]
     search_fields = ["name"]
     inlines = [NewReportInline]
     list_per_page = 50

@@ -221,17 +221,17 @@ class IdsFirstPaginator(DjangoPaginator):
     """Counts and finds a page's ids on the bare, ordered queryset, then fetches those rows with their joins.
 
     A deep page (OFFSET 50000) then skips index entries, not joined and
-    annotated rows. rows() turns the page's queryset into what is serialized
-    (values() for RowsSerializer), so the count and the ids stay free of the
-    joins that values() adds.
+    annotated rows. rows() turns the page's queryset into the values() rows
+    that are serialized (they include "id"), so the count and the ids stay
+    free of the joins that values() adds.
     """
 
     # Below this offset one query with the joins is cheaper than two.
     deep = 1000
 
-    def __init__(self, object_list, per_page, rows=None, **kwargs):
+    def __init__(self, object_list, per_page, *, rows, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
-        self.rows = rows or (lambda queryset: queryset)
+        self.rows = rows
 
     def page(self, number):
         number = self.validate_number(number)
@@ -242,13 +242,8 @@ class IdsFirstPaginator(DjangoPaginator):
         if bottom < self.deep:
             return self._get_page(list(self.rows(self.object_list[bottom:top])), number, self)
         ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
-        fetched = {pk_of(row): row for row in self.rows(self.object_list.filter(pk__in=ids).order_by())}
+        fetched = {row["id"]: row for row in self.rows(self.object_list.filter(pk__in=ids).order_by())}
         return self._get_page([fetched[pk] for pk in ids], number, self)
-
-
-def pk_of(row):
-    """The primary key of a model instance or of a values() row (which must include "id")."""
-    return row["id"] if isinstance(row, dict) else row.pk
 
 
 class TargetPage(PageNumber):
