@@ -35,6 +35,11 @@ case "${SEED_ON_START:-true}" in
     *) echo "entrypoint: SEED_ON_START must be true or false, not '$SEED_ON_START'" >&2; exit 2 ;;
 esac
 
+# Programme tallies that stopped holding since yesterday (or were never
+# made, after an upgrade): summaries are right without them, only slower.
+# Run it daily too, e.g. from cron: docker compose exec web python manage.py recount_tallies
+"$PYTHON" manage.py recount_tallies
+
 if [ -n "${DJANGO_SUPERUSER_USERNAME:-}" ]; then
     # Exit status 3 means "no such user"; anything else non-zero is a real error.
     status=0

@@ -21,7 +21,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator as DjangoPaginator
 from django.db import connection, transaction
-from django.db.models import Case, Count, F, Max, Prefetch, Q, Sum, Value, When
+from django.db.models import Case, Count, Exists, F, Max, OuterRef, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, Concat
 from django.core.cache import cache
 from django.http import Http404, HttpResponse, HttpResponseNotModified, JsonResponse
@@ -50,13 +50,14 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from . import importing, services
 from .filters import ProgrammeFilter, ProgressReportFilter, RegionFilter, TargetFilter
-from .models import Category, Item, Programme, ProgressReport, Region, Target
+from .models import Category, Item, Programme, ProgrammeTally, ProgressReport, Region, Target
 from .reliability import AnonThrottle, JSONBodyParser
 from .resources import excel_safe
 from .serializers import (
     HistoryPointSerializer,
     ImportResultSerializer,
     ImportUploadSerializer,
+    ItemFieldsSerializer,
     NestedTargetSerializer,
     ProgrammeDetailSerializer,
     ProgrammeSerializer,
@@ -68,6 +69,7 @@ from .serializers import (
     SummarySerializer,
     TargetSerializer,
     row_paths,
+    rows_data,
 )
 
 # --- Scope, errors, permissions, pagination, rendering ------------------------------
@@ -405,11 +407,28 @@ class ConditionalGetMixin:
         """respond() builds the 200 response; it is not called when the client's copy is current."""
         figures = queryset.aggregate(**self.etag_aggregates())
         etag = self.etag_for(sorted(figures.items()))
-        response = HttpResponseNotModified() if self.not_modified(etag) else respond()
+        response = self.answer(etag, respond)
         response["ETag"] = etag
         changed = [value for name, value in figures.items() if name.startswith("t") and value is not None]
         if changed:
             response["Last-Modified"] = http_date(max(changed).timestamp())
+        return response
+
+    def answer(self, etag, respond):
+        """304 if the client holds this ETag; else a JSON body already built for it; else respond().
+
+        The ETag names this exact answer (data version, query, user, scope,
+        language, format and, where it matters, today), so a body built for
+        it can be sent again as it is, to every client asking the same question.
+        """
+        if self.not_modified(etag):
+            return HttpResponseNotModified()
+        cache_key = f"body:{etag}" if self.request.accepted_renderer.format == "json" else None
+        if cache_key and (body := cache.get(cache_key)) is not None:
+            return HttpResponse(body, content_type="application/json")
+        response = respond()
+        if cache_key and response.status_code == 200:
+            response.add_post_render_callback(lambda rendered: cache.set(cache_key, rendered.content, 600))
         return response
 
     def conditional_on_content(self, response):
@@ -564,29 +583,33 @@ class ProgrammeViewSet(ApiViewSet):
 
     def get_queryset(self):
         # Exactly the (region, year, kind) unique constraint's index, so deep pages need no sort.
-        queryset = visible(Programme, self.request).order_by("region_id", "year", "kind")
-        if self.action == "retrieve":
-            queryset = queryset.prefetch_related(Prefetch("items", queryset=Item.objects.order_by("number")))
-        return queryset
+        return visible(Programme, self.request).order_by("region_id", "year", "kind")
 
     def retrieve(self, request, *args, **kwargs):
         as_of = parse_param(request, "as_of", serializers.DateField())
         queryset = self.get_lookup_queryset()
-        return self.conditional(queryset, lambda: Response(self.with_targets(get_object_or_404(queryset), as_of)))
+        return self.conditional(queryset, lambda: Response(self.with_targets(queryset, as_of)))
 
-    def with_targets(self, programme, as_of):
-        # The targets as values() rows, which their serializer turns into JSON
-        # without building a model instance or walking DRF's fields per row.
+    def with_targets(self, queryset, as_of):
+        """ProgrammeDetailSerializer's JSON, built from values() rows by each field's own conversion:
+        no model instances, and none of DRF's per-request field building for three nested serializers."""
+        programme = queryset.values(*row_paths(ProgrammeSerializer)).first()
+        if programme is None:
+            raise Http404
         targets = (
-            Target.objects.filter(programme=programme).with_progress(as_of=as_of).order_by("code", "pk")
+            Target.objects.filter(programme=programme["id"]).with_progress(as_of=as_of).order_by("code", "pk")
             .values("item_id", *row_paths(NestedTargetSerializer))
         )
         by_item = {}
         for row in targets:
             by_item.setdefault(row["item_id"], []).append(row)
-        for item in programme.items.all():
-            item.target_rows = by_item.get(item.pk, [])
-        return self.get_serializer(programme).data
+        items = list(Item.objects.filter(programme=programme["id"]).order_by("number").values(*row_paths(ItemFieldsSerializer)))
+        [data] = rows_data(ProgrammeSerializer, [programme])
+        data["items"] = [
+            {**item, "targets": rows_data(NestedTargetSerializer, by_item.get(row["id"], []))}
+            for row, item in zip(items, rows_data(ItemFieldsSerializer, items))
+        ]
+        return data
 
     def get_serializer_class(self):
         return ProgrammeDetailSerializer if self.action == "retrieve" else ProgrammeSerializer
@@ -642,18 +665,7 @@ class TargetViewSet(ApiViewSet):
         # again to tell it nothing changed.
         version = data_version(Target, Item, Programme)
         etag = self.etag_for(version)
-        # The ETag names this exact answer (data version, query, user, scope,
-        # language, format, today), so a JSON body already built for it can be
-        # sent again as it is, to every client asking the same question.
-        cache_key = f"targets-list:{etag}" if request.accepted_renderer.format == "json" else None
-        if self.not_modified(etag):
-            response = HttpResponseNotModified()
-        elif cache_key and (body := cache.get(cache_key)) is not None:
-            response = HttpResponse(body, content_type="application/json")
-        else:
-            response = self.list_response(self.filter_queryset(self.get_queryset()))
-            if cache_key:
-                response.add_post_render_callback(lambda rendered: cache.set(cache_key, rendered.content, 600))
+        response = self.answer(etag, lambda: self.list_response(self.filter_queryset(self.get_queryset())))
         response["ETag"] = etag
         changed = [value for value in version if hasattr(value, "timestamp")]
         if changed:
@@ -892,17 +904,46 @@ def region_grouping(region):
     return key, name
 
 
-def summary_groups(targets, group_by, region):
-    """Per group: target count, count per status, mean completion and pending reports, in one aggregate query."""
+def group_columns(group_by, region):
+    """The key and name of the group a target or tally falls in (both reach their programme as `programme`)."""
     if group_by == "region":
-        key, name = region_grouping(region)
-    elif group_by == "programme":
-        key, name = F("programme_id"), Concat("programme__region__name", Value(" "), "programme__title")
-    else:
-        key, name = F("item__category"), F("item__category")
+        return region_grouping(region)
+    if group_by == "programme":
+        return F("programme_id"), Concat("programme__region__name", Value(" "), "programme__title")
+    return F("item__category"), F("item__category")
+
+
+TALLIED = ("targets", *Target.Status.values, "pending_reports", "completion_sum", "with_value")
+
+
+def summary_groups(group_by, region, targets, tallies=None):
+    """Per group: target count, count per status, mean completion and pending reports.
+
+    The programmes of `tallies` are added up from them; `targets` (or none)
+    are judged one by one. One aggregate query each.
+    """
+    key, name = group_columns(group_by, region)
+    groups = {}
+
+    def group_of(row):
+        key = str(row["group_key"])
+        if key not in groups:
+            label = Category(row["group_key"]).label if group_by == "category" else row["group_name"]
+            groups[key] = {"key": key, "name": str(label), **dict.fromkeys(TALLIED, 0)}
+        return groups[key]
+
+    if tallies is not None:
+        rows = (
+            tallies.filter(targets__gt=0).order_by().values(group_key=key, group_name=name)
+            .annotate(**{f"sum_{figure}": Sum(figure) for figure in TALLIED})
+        )
+        for row in rows:
+            group = group_of(row)
+            for figure in TALLIED:
+                group[figure] += row[f"sum_{figure}"]
     # Grouped by status too, so that each target's status is computed once
     # rather than once per status column; the statuses are folded here.
-    rows = (
+    rows = [] if targets is None else (
         targets.order_by()
         .values(group_key=key, group_name=name, group_status=F("status"))
         .annotate(
@@ -913,15 +954,8 @@ def summary_groups(targets, group_by, region):
             pending_reports=Coalesce(Sum("pending_count"), 0),
         )
     )
-    groups = {}
     for row in rows:
-        key = str(row["group_key"])
-        group = groups.setdefault(key, {
-            "key": key,
-            "name": str(Category(row["group_key"]).label if group_by == "category" else row["group_name"]),
-            "targets": 0, **dict.fromkeys(Target.Status.values, 0), "pending_reports": 0,
-            "completion_sum": 0.0, "with_value": 0,
-        })
+        group = group_of(row)
         group["targets"] += row["targets"]
         group[row["group_status"]] += row["targets"]
         group["pending_reports"] += row["pending_reports"]
@@ -958,18 +992,31 @@ class SummaryView(ConditionalGetMixin, generics.GenericAPIView):
         params.is_valid(raise_exception=True)
         query = params.validated_data
         as_of, region = query.get("as_of"), query.get("region")
-        year = query.get("year") or (as_of or timezone.localdate()).year
-        targets = visible(Target, request).with_progress(as_of=as_of).filter(year=year)
+        year, group_by = query.get("year") or (as_of or timezone.localdate()).year, query["group_by"]
+        programmes = visible(Programme, request).filter(year=year)
         if region is not None:
-            targets = targets.filter(programme__region__in=Region.objects.subtree(region.code))
+            programmes = programmes.filter(region__in=Region.objects.subtree(region.code))
         if query.get("kind"):
-            targets = targets.filter(programme__kind=query["kind"])
+            programmes = programmes.filter(kind=query["kind"])
+        if as_of is None and group_by != "category":
+            # Today's figures per programme are kept in its tally; the
+            # programmes whose tally does not hold today are judged target
+            # by target, which gives the same figures, only slower.
+            current = ProgrammeTally.objects.current().filter(year=year)
+            tallies = current.filter(programme__in=programmes)
+            uncounted = list(
+                programmes.filter(~Exists(current.filter(pk=OuterRef("pk")))).order_by().values_list("pk", flat=True)
+            )
+            targets = Target.objects.with_progress().filter(programme__in=uncounted) if uncounted else None
+        else:
+            tallies = None
+            targets = Target.objects.with_progress(as_of=as_of).filter(programme__in=programmes, year=year)
         data = {
             "year": year,
             "as_of": as_of,
-            "group_by": query["group_by"],
+            "group_by": group_by,
             "region": region.code if region else None,
-            "groups": summary_groups(targets, query["group_by"], region),
+            "groups": summary_groups(group_by, region, targets, tallies),
         }
         return self.conditional_on_content(Response(SummarySerializer(data).data))
 

@@ -32,8 +32,13 @@ class RowsSerializer(serializers.ListSerializer):
             rows = list(rows)
         if rows and not isinstance(rows[0], dict):
             return super().to_representation(rows)
-        plan = row_plan(type(self.child))
-        return [{name: None if (value := row[path]) is None else convert(value) for name, path, convert in plan} for row in rows]
+        return rows_data(type(self.child), rows)
+
+
+def rows_data(serializer_class, rows):
+    """values() rows as serializer_class would render their objects (its fields all flat and read-only)."""
+    plan = row_plan(serializer_class)
+    return [{name: None if (value := row[path]) is None else convert(value) for name, path, convert in plan} for row in rows]
 
 
 @functools.cache
@@ -153,13 +158,10 @@ class NestedTargetSerializer(ProgressFields, serializers.ModelSerializer):
         list_serializer_class = RowsSerializer
 
 
-class ItemSerializer(serializers.ModelSerializer):
-    # target_rows: values() rows the programme detail attaches to each item.
-    targets = NestedTargetSerializer(many=True, read_only=True, source="target_rows", help_text=_("该事项的指标及其进度"))
-
+class ItemFieldsSerializer(serializers.ModelSerializer):
     class Meta:
         model = Item
-        fields = ["id", "number", "title", "text", "category", "targets"]
+        fields = ["id", "number", "title", "text", "category"]
         read_only_fields = fields
         extra_kwargs = {
             "id": {"help_text": _("事项 id")},
@@ -168,6 +170,14 @@ class ItemSerializer(serializers.ModelSerializer):
             "text": {"help_text": _("事项全文")},
             "category": {"help_text": _("事项类别")},
         }
+
+
+class ItemSerializer(ItemFieldsSerializer):
+    targets = NestedTargetSerializer(many=True, read_only=True, help_text=_("该事项的指标及其进度"))
+
+    class Meta(ItemFieldsSerializer.Meta):
+        fields = [*ItemFieldsSerializer.Meta.fields, "targets"]
+        read_only_fields = fields
 
 
 class ProgrammeSerializer(serializers.ModelSerializer):

@@ -6,12 +6,17 @@ acting on the same report at the same moment are serialised and the second
 one sees the first one's result instead of counting twice.
 """
 
+import math
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Membership, ProgressReport, Region, Target, progress_expressions, role_of
+from .models import Membership, ProgrammeTally, ProgressReport, Region, Target, progress_expressions, role_of
+
+# What a tally holds besides completion_sum (a float sum, compared within rounding).
+TALLY_COUNTS = [name for name in ProgrammeTally.FIGURES if name not in ("completion_sum", "counted_on")]
 
 Status = ProgressReport.Status
 ENTRY_ROLES = (Membership.Role.REPORTER, Membership.Role.MANAGER)
@@ -157,6 +162,32 @@ def repair_progress():
     stale = stale_targets()
     Target.objects.filter(pk__in=stale).refresh_progress()
     return stale
+
+
+def wrong_tallies(batch_size=2000):
+    """Programmes whose tally claims to hold today but differs from a count of their targets now."""
+    wrong = []
+    current = list(ProgrammeTally.objects.current().order_by("pk"))
+    for start in range(0, len(current), batch_size):
+        stored = current[start:start + batch_size]
+        counted = {tally.pk: tally for tally in ProgrammeTally.counted([tally.pk for tally in stored])}
+        for tally in stored:
+            fresh = counted[tally.pk]
+            if not math.isclose(tally.completion_sum, fresh.completion_sum, rel_tol=1e-9, abs_tol=1e-6) or any(
+                getattr(tally, name) != getattr(fresh, name) for name in TALLY_COUNTS
+            ):
+                wrong.append(tally.pk)
+    return wrong
+
+
+def repair_tallies():
+    """Recount the wrong tallies, the ones that no longer hold today, and create missing ones.
+
+    Returns the wrong ones, then how many were recounted or created in all.
+    """
+    wrong = wrong_tallies()
+    recounted = ProgrammeTally.objects.filter(pk__in=wrong).recount()
+    return wrong, recounted + sum(ProgrammeTally.objects.catch_up())
 
 
 # Group names created by migration 0002, one per role.

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from benchmarks import run as bench
 from tracking.models import Programme, ProgressReport, Region, Target
-from tracking.services import stale_targets
+from tracking.services import stale_targets, wrong_tallies
 
 SEED_CODES = ["320000", "320500", "320600", "321100", "320582", "320583", "320612", "321102"]
 
@@ -105,7 +105,7 @@ def test_benchmark_runs_every_scenario_at_small_size(tmp_path):
     assert set(results) == {
         ("targets-page", "first"), ("targets-page", "deep"),
         ("targets-page", "first uncached"), ("targets-page", "deep uncached"), ("programme-detail", "district"),
-        ("summary-national", "by-province"), ("summary-national", "one-province"), ("history", "one-target"),
+        ("programme-detail", "district uncached"), ("summary-national", "by-province"), ("summary-national", "one-province"), ("history", "one-target"),
         ("admin-changelist", "city-reviewer"), ("peer", "targets-page"), ("import", "300"),
     }
     for row in results.values():
@@ -114,9 +114,10 @@ def test_benchmark_runs_every_scenario_at_small_size(tmp_path):
     assert results[("import", "300")]["rows_per_s"] > 0
     # The imports were undone: the data is as generated.
     assert not ProgressReport.objects.filter(note="批量导入").exists()
-    assert stale_targets() == []
+    assert stale_targets() == [] and wrong_tallies() == []
     if connection.vendor == "postgresql":
         assert results[("targets-page", "first")]["ratio_to_sql"] > 0
+        assert results[("summary-national", "by-province")]["sql_from_targets_ms"] > 0
         assert results[("import", "300")]["copy_rows_per_s"] > 0
     else:
         assert results[("targets-page", "first")]["sql_median_ms"] is None

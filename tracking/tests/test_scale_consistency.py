@@ -3,9 +3,9 @@
 A generated world (several provinces, every kind of target, reports in every
 state) goes through approvals, returns, edits, new reports, deletions of
 reports and of whole targets, all through tracking.services. Afterwards every
-stored figure, every with_progress() figure and every figure of
-/api/v1/summary/ must equal what a from-scratch computation from the reports
-gives (progress_expressions(), through with_progress(as_of=today)).
+stored figure, every programme tally, every with_progress() figure and every
+figure of /api/v1/summary/ must equal what a from-scratch computation from the
+reports gives (progress_expressions(), through with_progress(as_of=today)).
 """
 
 import datetime
@@ -15,11 +15,13 @@ from collections import defaultdict
 from decimal import Decimal
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 
 from tracking import services
-from tracking.models import Category, ProgressReport, Region, Target
+from tracking.models import Category, Programme, ProgrammeTally, ProgressReport, Region, Target
 
 S = ProgressReport.Status
 FIGURES = ("progress", "last_reported_on", "pending_value", "pending_count", "expected", "completion", "status")
@@ -115,18 +117,27 @@ def assert_summary_matches(api, user, year, group_by, scope=None):
 
 def assert_everything_agrees(api, user, year):
     assert services.stale_targets() == []
+    assert services.wrong_tallies() == []
     stored = {t.pk: t for t in Target.objects.with_progress().filter(programme__year=year)}
     fresh = recount(year)
     assert len(stored) == len(fresh)
     for target in fresh:
         for name in FIGURES:
             assert getattr(stored[target.pk], name) == getattr(target, name), (target.pk, name)
+    assert_summaries_match(api, user, year)
+    call_command("verify_progress", stdout=io.StringIO())
+
+
+def assert_summaries_match(api, user, year):
     assert_summary_matches(api, user, year, "region")
     province = Region.objects.filter(level=Region.Level.PROVINCE).order_by("code").first()
     assert_summary_matches(api, user, year, "region", province.code)
     assert_summary_matches(api, user, year, "category")
     assert_summary_matches(api, user, year, "programme")
-    call_command("verify_progress", stdout=io.StringIO())
+
+
+def every_programme_tallied(year):
+    return ProgrammeTally.objects.current().filter(year=year).count() == Programme.objects.filter(year=year).count()
 
 
 def workload(user, year, seed):
@@ -167,11 +178,71 @@ def workload(user, year, seed):
 
 
 def test_stored_totals_and_summary_agree_with_a_recount_after_a_workload(api, national, year):
+    assert every_programme_tallied(year)
     assert_everything_agrees(api, national, year)
 
     workload(national, year, seed=1)
 
+    # Every change recounted its programme's tally, so the summaries above
+    # and below add up tallies, not targets.
+    assert every_programme_tallied(year)
     assert_everything_agrees(api, national, year)
+
+
+def test_summaries_are_the_same_without_current_tallies(api, national, year):
+    programmes = list(Programme.objects.filter(year=year).order_by("pk").values_list("pk", flat=True))
+    ProgrammeTally.objects.filter(pk__in=programmes[::3]).delete()
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    ProgrammeTally.objects.filter(pk__in=programmes[1::3]).update(valid_until=yesterday)
+
+    assert_summaries_match(api, national, year)
+
+    out = io.StringIO()
+    call_command("recount_tallies", stdout=out)
+    expired, missing = len(programmes[1::3]), len(programmes[::3])
+    assert f"recounted {expired} expired programme tally(ies), created {missing} missing" in out.getvalue()
+    assert every_programme_tallied(year)
+    assert_summaries_match(api, national, year)
+
+
+def test_a_tally_holds_on_every_day_until_it_expires(year, generated, monkeypatch):
+    """Statuses move with the date; a tally is read only until valid_until, and must be exact until then."""
+    expiring = ProgrammeTally.objects.current().filter(year=year, valid_until__isnull=False).order_by("pk")
+    assert expiring.exists(), "the generated year has on-track targets that will fall behind"
+    checked = 0
+    for tally in expiring[:12]:
+        span = (tally.valid_until - tally.counted_on).days
+        for day in sorted({tally.counted_on + datetime.timedelta(days=n) for n in (0, 1, span // 2, span) if n <= span}):
+            monkeypatch.setattr(timezone, "localdate", lambda day=day: day)
+            assert ProgrammeTally.objects.filter(pk=tally.pk).current().exists()
+            [recount] = ProgrammeTally.counted([tally.pk])
+            assert [getattr(recount, s) for s in Target.Status.values] == [getattr(tally, s) for s in Target.Status.values], (tally.pk, day)
+            checked += 1
+        monkeypatch.setattr(timezone, "localdate", lambda: tally.valid_until + datetime.timedelta(days=1))
+        assert not ProgrammeTally.objects.filter(pk=tally.pk).current().exists()
+    assert checked >= 24
+
+
+def test_verify_progress_finds_and_repairs_a_tally_written_behind_the_workflow(national, year):
+    tally = ProgrammeTally.objects.filter(year=year, behind__gt=0).order_by("pk").first()
+    ProgrammeTally.objects.filter(pk=tally.pk).update(behind=F("behind") - 1, on_track=F("on_track") + 1)
+
+    with pytest.raises(CommandError, match="1 programme tally"):
+        call_command("verify_progress", stdout=io.StringIO())
+    call_command("verify_progress", repair=True, stdout=io.StringIO())
+
+    assert services.wrong_tallies() == []
+    tally.refresh_from_db()
+    assert tally.behind == Target.objects.with_progress().filter(programme=tally.programme_id, status="behind").count()
+
+
+def test_deleting_a_programme_takes_its_tally_and_does_not_bring_it_back(generated, year):
+    programme = Programme.objects.filter(year=year, targets__isnull=False).order_by("pk").first()
+
+    programme.delete()
+
+    connection.check_constraints()
+    assert not ProgrammeTally.objects.filter(pk=programme.pk).exists()
 
 
 def test_verify_progress_finds_and_repairs_a_total_written_behind_the_workflow(national, year):
