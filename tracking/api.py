@@ -50,7 +50,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from . import importing, services
 from .filters import ProgrammeFilter, ProgressReportFilter, RegionFilter, TargetFilter
-from .models import Category, Item, Programme, ProgrammeTally, ProgressReport, Region, Target
+from .models import Category, Item, Programme, ProgrammeTally, ProgressReport, Region, Target, lock
 from .reliability import AnonThrottle, JSONBodyParser
 from .resources import excel_safe
 from .serializers import (
@@ -787,8 +787,8 @@ class ProgressReportViewSet(
             if header:
                 report = self.get_object()
                 # Target, then report: the order the services lock them in.
-                list(Target.objects.select_for_update().filter(pk=report.target_id).values_list("pk", flat=True))
-                list(ProgressReport.objects.select_for_update().filter(pk=report.pk).values_list("pk", flat=True))
+                lock(Target.objects.filter(pk=report.target_id))
+                lock(ProgressReport.objects.filter(pk=report.pk))
                 wanted = {tag.removeprefix("W/") for tag in parse_etags(header)}
                 if "*" not in wanted and self.detail_etag(report).removeprefix("W/") not in wanted:
                     raise PreconditionFailed()
@@ -992,7 +992,8 @@ class SummaryView(ConditionalGetMixin, generics.GenericAPIView):
         params.is_valid(raise_exception=True)
         query = params.validated_data
         as_of, region = query.get("as_of"), query.get("region")
-        year, group_by = query.get("year") or (as_of or timezone.localdate()).year, query["group_by"]
+        today = timezone.localdate()
+        year, group_by = query.get("year") or (as_of or today).year, query["group_by"]
         programmes = visible(Programme, request).filter(year=year)
         if region is not None:
             programmes = programmes.filter(region__in=Region.objects.subtree(region.code))
@@ -1002,11 +1003,14 @@ class SummaryView(ConditionalGetMixin, generics.GenericAPIView):
             # Today's figures per programme are kept in its tally; the
             # programmes whose tally does not hold today are judged target
             # by target, which gives the same figures, only slower.
-            current = ProgrammeTally.objects.current().filter(year=year)
-            tallies = current.filter(programme__in=programmes)
+            current = ProgrammeTally.objects.current(today).filter(year=year)
             uncounted = list(
                 programmes.filter(~Exists(current.filter(pk=OuterRef("pk")))).order_by().values_list("pk", flat=True)
             )
+            # The programmes found uncounted are excluded by name: a tally
+            # recounted since holds today, and must not be added twice. One
+            # current a moment ago still is, whatever happened since.
+            tallies = current.filter(programme__in=programmes).exclude(pk__in=uncounted)
             targets = Target.objects.with_progress().filter(programme__in=uncounted) if uncounted else None
         else:
             tallies = None

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from .models import VALUE_FIELD, Membership, Programme, ProgressReport, Region, Target, role_of
+from .models import VALUE_FIELD, Membership, Programme, ProgressReport, Region, Target, lock, role_of
 
 # Canonical column → accepted headers. The first alias is the header used by
 # exports and templates, so a downloaded file imports back unchanged.
@@ -332,7 +332,7 @@ def import_reports(*, user, rows, dry_run, first_row=2):
             # Lock the targets so that two uploads of the same file are applied
             # one after the other: the second then finds every row unchanged.
             ids = sorted({target.pk for _row, target in matched})
-            list(Target.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+            lock(Target.objects.filter(pk__in=ids))
         _apply(user, matched, result)
         if result.errors or dry_run:
             transaction.set_rollback(True)

@@ -9,7 +9,7 @@ from django.db.models import (
     Case, Count, Exists, F, FloatField, Func, IntegerField, Min, OuterRef, Q, Subquery, Sum, Value, When, Window,
 )
 from django.db.models.functions import Cast, Coalesce, Floor, Greatest, Least, Now
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_delete
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -207,6 +207,8 @@ class Programme(Timestamped):
         Target.objects.filter(programme=self).exclude(year=self.year, period_start=self.period_start).update(
             year=self.year, period_start=self.period_start
         )
+        # A new start moves its targets' expected progress, and so their statuses.
+        ProgrammeTally.recount([self.pk])
 
     def clean(self):
         if self.period_start and self.period_end:
@@ -332,6 +334,12 @@ def progress_expressions(as_of=None):
     }
 
 
+def lock(queryset):
+    """Lock these rows (FOR UPDATE) in key order, and only these: a default ordering through
+    related models would join them and lock their rows too (a programme, its region)."""
+    return list(queryset.select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True))
+
+
 def days_to_due():
     """The days from a target's start to its due date, both counted: what expected progress divides by."""
     return Greatest(DayNumber("due_date") - DayNumber("period_start") + 1, Value(1))
@@ -355,7 +363,7 @@ class TargetQuerySet(models.QuerySet):
         figures = {f"cached_{name}": expr for name, expr in progress_expressions().items()}
         with transaction.atomic():
             updated = self.update(**figures, updated_at=Now())
-            ProgrammeTally.objects.filter(programme__in=self.values("programme_id")).recount()
+            ProgrammeTally.recount(self.values_list("programme_id", flat=True).distinct())
         return updated
 
     def with_progress(self, as_of=None):
@@ -551,35 +559,22 @@ def tally_figures(targets):
 
 class ProgrammeTallyQuerySet(models.QuerySet):
     def current(self, day=None):
-        """The tallies whose figures hold on this day (today): counted on or before it, with
-        today's tolerance, and no on-track target due to fall behind since."""
+        """The tallies whose figures hold on this day (today): counted that day, or before it with no
+        on-track target due to fall behind since; and with today's tolerance."""
         day = day or timezone.localdate()
         return self.filter(
-            Q(valid_until__isnull=True) | Q(valid_until__gte=day),
-            counted_on__lte=day,
+            Q(counted_on=day) | Q(Q(valid_until__isnull=True) | Q(valid_until__gte=day), counted_on__lt=day),
             tolerance=settings.TRACKING_BEHIND_TOLERANCE,
         )
-
-    def recount(self):
-        """Count these tallies again from their programmes' targets; returns how many.
-
-        Locks them first and counts in a second statement, so that two
-        transactions changing targets of one programme count one after the
-        other and the second sees the first's targets (one statement would
-        count from the snapshot it took before waiting for the lock).
-        """
-        with transaction.atomic():
-            ids = list(self.select_for_update().order_by("pk").values_list("pk", flat=True))
-            return len(ProgrammeTally.store(ids))
 
     def catch_up(self):
         """Recount those of these tallies that no longer hold today and create the missing ones
         (programmes made by bulk inserts); returns how many of each."""
-        expired = self.exclude(pk__in=ProgrammeTally.objects.current().values("pk"))
-        recounted = expired.recount()
+        expired = list(self.exclude(pk__in=ProgrammeTally.objects.current().values("pk")).values_list("pk", flat=True))
         missing = Programme.objects.filter(~Exists(ProgrammeTally.objects.filter(pk=OuterRef("pk"))))
-        created = ProgrammeTally.store(list(missing.order_by("pk").values_list("pk", flat=True)))
-        return recounted, len(created)
+        missing = list(missing.values_list("pk", flat=True))
+        ProgrammeTally.recount(expired + missing)
+        return len(expired), len(missing)
 
 
 class ProgrammeTally(models.Model):
@@ -626,11 +621,12 @@ class ProgrammeTally(models.Model):
         ]
 
     @classmethod
-    def counted(cls, programme_ids):
+    def counted(cls, programme_ids, years=None):
         """Unsaved tallies of these programmes as of today, counted from their targets."""
         today = timezone.localdate()
         figures = tally_figures(Target.objects.filter(programme_id__in=programme_ids))
-        years = dict(Programme.objects.filter(pk__in=programme_ids).values_list("pk", "year"))
+        if years is None:
+            years = dict(Programme.objects.filter(pk__in=programme_ids).values_list("pk", "year"))
         tallies = []
         for pk in programme_ids:
             row = figures.get(pk, {})
@@ -642,15 +638,31 @@ class ProgrammeTally(models.Model):
         return tallies
 
     @classmethod
-    def store(cls, programme_ids, batch_size=2000):
-        """Count and write (insert or update) the tallies of these programmes."""
-        stored = []
-        for start in range(0, len(programme_ids), batch_size):
-            stored += cls.objects.bulk_create(
-                cls.counted(programme_ids[start:start + batch_size]),
-                update_conflicts=True, unique_fields=["programme"], update_fields=cls.FIGURES,
-            )
-        return stored
+    def recount(cls, programme_ids, batch_size=2000):
+        """Count the tallies of these programmes again, creating missing ones; returns how many.
+
+        Each tally row is made if missing and locked before the targets are
+        counted, in a later statement: two transactions changing targets of
+        one programme then count one after the other, and the second sees the
+        first's targets (one statement would count from the snapshot it took
+        before waiting). A missing row is inserted first for the same reason:
+        a concurrent change then waits for that insert instead of finding no
+        row to lock.
+        """
+        programme_ids = sorted(set(programme_ids))
+        with transaction.atomic():
+            for start in range(0, len(programme_ids), batch_size):
+                years = dict(Programme.objects.filter(pk__in=programme_ids[start:start + batch_size]).values_list("pk", "year"))
+                cls.objects.bulk_create(
+                    [cls(programme_id=pk, year=year, counted_on=datetime.date.min, tolerance=-1) for pk, year in years.items()],
+                    ignore_conflicts=True,
+                )
+                locked = lock(cls.objects.filter(pk__in=years))
+                cls.objects.bulk_create(
+                    cls.counted(locked, years),
+                    update_conflicts=True, unique_fields=["programme"], update_fields=cls.FIGURES,
+                )
+        return len(programme_ids)
 
 
 # --- Progress reports ------------------------------------------------------------
@@ -783,8 +795,14 @@ class ProgressReport(Timestamped):
 # refresh_progress() themselves.
 @receiver(post_save, sender=ProgressReport)
 @receiver(post_delete, sender=ProgressReport)
-def _refresh_target_after_report_change(sender, instance, **kwargs):
-    Target.objects.filter(pk=instance.target_id).refresh_progress()
+def _refresh_target_after_report_change(sender, instance, origin=None, **kwargs):
+    if not _deleting_programme(origin):
+        Target.objects.filter(pk=instance.target_id).refresh_progress()
+
+
+def _deleting_programme(origin):
+    # Whose targets and reports are going with it: recounting its tally would bring it back.
+    return isinstance(origin, Programme) or getattr(origin, "model", None) is Programme
 
 
 @receiver(post_save, sender=Target)
@@ -794,17 +812,16 @@ def _refresh_target_after_save(sender, instance, **kwargs):
     Target.objects.filter(pk=instance.pk).refresh_progress()
 
 
-@receiver(post_save, sender=Programme)
-def _count_programme_after_save(sender, instance, created, **kwargs):
-    # A new programme starts with an empty tally; a changed start or due date
-    # of its targets (period_start is copied onto them) changes their statuses.
-    if created or not ProgrammeTally.objects.filter(pk=instance.pk).recount():
-        ProgrammeTally.store([instance.pk])
+@receiver(pre_delete, sender=Programme)
+def _lock_targets_before_programme_delete(sender, instance, **kwargs):
+    # Deleting a programme deletes its tally first (no signals, so Django
+    # deletes it before anything else), then its targets and reports. An
+    # approval locks a target, then the tally: taking the targets first here
+    # makes a deletion wait for the approval instead of deadlocking with it.
+    lock(Target.objects.filter(programme=instance))
 
 
 @receiver(post_delete, sender=Target)
-def _count_programme_after_target_delete(sender, instance, **kwargs):
-    # Only an existing tally: when the whole programme is being deleted, its
-    # tally may already be gone and must not come back.
-    ProgrammeTally.objects.filter(pk=instance.programme_id).recount()
-
+def _count_programme_after_target_delete(sender, instance, origin=None, **kwargs):
+    if not _deleting_programme(origin):
+        ProgrammeTally.recount([instance.programme_id])

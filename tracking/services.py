@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Membership, ProgrammeTally, ProgressReport, Region, Target, progress_expressions, role_of
+from .models import Membership, ProgrammeTally, ProgressReport, Region, Target, lock, progress_expressions, role_of
 
 # What a tally holds besides completion_sum (a float sum, compared within rounding).
 TALLY_COUNTS = [name for name in ProgrammeTally.FIGURES if name not in ("completion_sum", "counted_on")]
@@ -44,8 +44,11 @@ def _locked(report):
     # (importing.py locks targets, then updates their reports). Locking the
     # report first, as the joined query below alone would, deadlocks against
     # an import of the same report. A report's target never changes.
-    list(Target.objects.select_for_update().filter(pk=report.target_id).values_list("pk", flat=True))
-    return ProgressReport.objects.select_for_update().select_related("target__programme").get(pk=report.pk)
+    lock(Target.objects.filter(pk=report.target_id))
+    # Only the report row (of=self): the joined programme row, locked too by
+    # default, would make a new tally's insert (whose foreign key check
+    # needs that row) and this transaction's own recount wait for each other.
+    return ProgressReport.objects.select_for_update(of=("self",)).select_related("target__programme").get(pk=report.pk)
 
 
 def _save(report, user):
@@ -62,7 +65,7 @@ def create_report(*, user, target, period_end, value, qualifier=ProgressReport.Q
     # report for the same date created at the same moment (a double click, an
     # import) and refuses it, instead of the insert failing on the unique
     # constraint; and takes the target before the report, as _locked() does.
-    list(Target.objects.select_for_update().filter(pk=target.pk).values_list("pk", flat=True))
+    lock(Target.objects.filter(pk=target.pk))
     report = ProgressReport(
         target=target,
         period_end=period_end,
@@ -186,8 +189,7 @@ def repair_tallies():
     Returns the wrong ones, then how many were recounted or created in all.
     """
     wrong = wrong_tallies()
-    recounted = ProgrammeTally.objects.filter(pk__in=wrong).recount()
-    return wrong, recounted + sum(ProgrammeTally.objects.catch_up())
+    return wrong, ProgrammeTally.recount(wrong) + sum(ProgrammeTally.objects.catch_up())
 
 
 # Group names created by migration 0002, one per role.

@@ -18,9 +18,9 @@ from django.db import connection
 
 from tracking import services
 from tracking.importing import import_reports
-from tracking.models import ProgressReport, Target
+from tracking.models import Programme, ProgrammeTally, ProgressReport, Target
 
-from .conftest import make_target, make_user, report
+from .conftest import make_plan, make_target, make_user, report
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL; SQLite locks the whole file"),
@@ -325,3 +325,37 @@ def test_the_same_file_uploaded_twice_at_once_over_the_api_creates_each_row_once
         assert (first.status_code, second.status_code) == (200, 200), (first.content, second.content)
         assert sorted([first.json()["created"], second.json()["created"]]) == [0, 4]
         assert ProgressReport.objects.filter(period_end__in=[day(2 * trial), day(2 * trial + 1)]).count() == 4
+
+
+def test_an_approval_while_a_missing_tally_is_made_is_counted_in_it(songqingliang, xuanjiang, nantong_reviewer):
+    """A programme without a tally (made by a bulk insert) gets one from recount_tallies while a report
+    of it is approved: the approval waits for the new tally row and recounts it, so it is not lost."""
+    programme = songqingliang.programme
+    for trial in range(TRIALS // 5):
+        submitted = [report(t, day(trial), 10, status=S.SUBMITTED) for t in (songqingliang, xuanjiang)]
+        ProgrammeTally.objects.filter(pk=programme.pk).delete()
+
+        calls = [lambda: ProgrammeTally.objects.catch_up()]
+        calls += [lambda r=r: services.approve_report(user=nantong_reviewer, report=r) for r in submitted]
+        outcomes = race(*calls)
+
+        assert kinds(outcomes) == ["ok"] * 3, outcomes
+        assert services.wrong_tallies() == [], f"trial {trial}"
+        assert ProgrammeTally.objects.get(pk=programme.pk).pending_reports == 0
+
+
+def test_deleting_a_programme_while_its_report_is_approved_does_not_deadlock(regions, nantong_reviewer):
+    """The deletion takes the programme's targets before its tally goes, as an approval does."""
+    for trial in range(TRIALS // 5):
+        target = make_target(make_plan("320612", year=2000 + trial))
+        submitted = report(target, datetime.date(2000 + trial, 3, 31), 10, status=S.SUBMITTED)
+
+        outcomes = race(
+            lambda: services.approve_report(user=nantong_reviewer, report=submitted),
+            lambda t=target: Programme.objects.get(pk=t.programme_id).delete(),
+        )
+
+        # Approved then deleted, or deleted first: then the report is gone.
+        assert kinds(outcomes) in (["ok", "ok"], ["DoesNotExist", "ok"]), outcomes
+        assert not Programme.objects.filter(pk=target.programme_id).exists()
+        assert not ProgrammeTally.objects.filter(pk=target.programme_id).exists()

@@ -20,6 +20,7 @@ from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
+from tracking import api as api_module
 from tracking import services
 from tracking.models import Category, Programme, ProgrammeTally, ProgressReport, Region, Target
 
@@ -193,7 +194,10 @@ def test_summaries_are_the_same_without_current_tallies(api, national, year):
     programmes = list(Programme.objects.filter(year=year).order_by("pk").values_list("pk", flat=True))
     ProgrammeTally.objects.filter(pk__in=programmes[::3]).delete()
     yesterday = timezone.localdate() - datetime.timedelta(days=1)
-    ProgrammeTally.objects.filter(pk__in=programmes[1::3]).update(valid_until=yesterday)
+    # Counted two days ago, and an on-track target may have fallen behind since yesterday.
+    ProgrammeTally.objects.filter(pk__in=programmes[1::3]).update(
+        counted_on=yesterday - datetime.timedelta(days=1), valid_until=yesterday
+    )
 
     assert_summaries_match(api, national, year)
 
@@ -254,3 +258,37 @@ def test_verify_progress_finds_and_repairs_a_total_written_behind_the_workflow(n
     call_command("verify_progress", repair=True, stdout=io.StringIO())
 
     assert services.stale_targets() == []
+
+
+def test_a_tally_recounted_while_a_summary_reads_is_counted_once(api, national, year, monkeypatch):
+    """The summary finds the programmes without a current tally, then adds up the others' tallies:
+    a tally recounted in between (an approval there) must not then be counted twice."""
+    programme = Programme.objects.filter(year=year, targets__isnull=False).order_by("pk").first()
+    two_days_ago = timezone.localdate() - datetime.timedelta(days=2)
+    ProgrammeTally.objects.filter(pk=programme.pk).update(counted_on=two_days_ago, valid_until=two_days_ago)
+    read = api_module.summary_groups
+
+    def recounted_in_between(*args, **kwargs):
+        ProgrammeTally.recount([programme.pk])
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(api_module, "summary_groups", recounted_in_between)
+
+    response = api(national).get("/api/v1/summary/", {"year": year, "group_by": "programme"})
+
+    assert response.status_code == 200
+    [group] = [g for g in response.json()["groups"] if g["key"] == str(programme.pk)]
+    assert group["targets"] == Target.objects.filter(programme=programme).count()
+
+
+def test_moving_a_programmes_start_recounts_its_tally(national, year):
+    """Expected progress runs from the start, so statuses move with it (on SQLite too, where
+    Programme.save() copies the start onto the targets itself)."""
+    programme = Programme.objects.filter(year=year, tally__behind__gt=0).order_by("pk").first()
+
+    programme.period_start = timezone.localdate() - datetime.timedelta(days=1)
+    programme.save()
+
+    assert services.wrong_tallies() == []
+    assert ProgrammeTally.objects.current().filter(pk=programme.pk).exists()
+    assert ProgrammeTally.objects.get(pk=programme.pk).behind == 0

@@ -205,8 +205,8 @@ class Command(BaseCommand):
             refreshed = refresh_all_totals()
             self.stdout.write(f"  {refreshed:,} targets in {time.monotonic() - step:.1f} s")
             step = time.monotonic()
-            tallies = ProgrammeTally.store(list(Programme.objects.order_by("pk").values_list("pk", flat=True)))
-            self.stdout.write(f"  {len(tallies):,} programme tallies in {time.monotonic() - step:.1f} s")
+            tallies = ProgrammeTally.recount(Programme.objects.values_list("pk", flat=True))
+            self.stdout.write(f"  {tallies:,} programme tallies in {time.monotonic() - step:.1f} s")
         # VACUUM cannot run inside a transaction, as when a test calls this command.
         if connection.vendor == "postgresql" and not connection.in_atomic_block:
             step = time.monotonic()
