@@ -337,8 +337,9 @@ def summary_sql(year, province_code=None):
         JOIN tracking_region d ON d.code = p.region_id
         LEFT JOIN tracking_region c ON c.code = d.parent_id
         JOIN tracking_region g ON g.code = {key}
-        WHERE s.year = %(year)s AND s.targets > 0 AND s.counted_on <= %(today)s
-          AND (s.valid_until IS NULL OR s.valid_until >= %(today)s) AND s.tolerance = %(tolerance)s {scope}
+        WHERE s.year = %(year)s AND s.targets > 0 AND s.tolerance = %(tolerance)s {scope}
+          AND (s.counted_on = %(today)s
+               OR (s.counted_on < %(today)s AND (s.valid_until IS NULL OR s.valid_until >= %(today)s)))
         GROUP BY g.code, g.name
     """
     return [(sql, sql_params(year=year, region=province_code))]
