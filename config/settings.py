@@ -55,6 +55,16 @@ def database_from_url(url):
             # restart costs one failed request at most, not a worker restart.
             "CONN_MAX_AGE": envint("DB_CONN_MAX_AGE", 60),
             "CONN_HEALTH_CHECKS": True,
+            # Parameters bound by the server, so that psycopg prepares a statement
+            # after its fifth use on a connection: PostgreSQL then skips parsing and
+            # planning it, which is most of the cost of the small queries every
+            # request makes (token, data version). Off behind a pooler that cannot
+            # keep prepared statements (PgBouncer in transaction mode before 1.21).
+            "OPTIONS": (
+                {"server_side_binding": True, "prepare_threshold": 5}
+                if envbool("DB_PREPARED_STATEMENTS", "True")
+                else {}
+            ),
         }
     if parts.scheme == "sqlite":
         # The third slash ends the (empty) host; a fourth starts an absolute path.

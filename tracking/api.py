@@ -244,7 +244,7 @@ class IdsFirstPaginator(DjangoPaginator):
         if bottom < self.deep:
             return self._get_page(list(self.rows(self.object_list[bottom:top])), number, self)
         ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
-        fetched = {row["id"]: row for row in self.rows(self.object_list.filter(pk__in=ids).order_by())}
+        fetched = {row["id"]: row for row in self.rows(self.object_list.filter(pk__any=ids).order_by())}
         return self._get_page([fetched[pk] for pk in ids], number, self)
 
 

@@ -311,7 +311,7 @@ def import_reports(*, user, rows, dry_run, first_row=2):
 
     targets = _targets_for(parsed)
     visible = set(Region.objects.visible_to(user).values_list("code", flat=True))
-    known_regions = set(Region.objects.filter(code__in={r.key[0] for r in parsed}).values_list("code", flat=True))
+    known_regions = set(Region.objects.filter(code__any={r.key[0] for r in parsed}).values_list("code", flat=True))
     today = timezone.localdate()
     seen = {}
     matched = []
@@ -332,7 +332,7 @@ def import_reports(*, user, rows, dry_run, first_row=2):
             # Lock the targets so that two uploads of the same file are applied
             # one after the other: the second then finds every row unchanged.
             ids = sorted({target.pk for _row, target in matched})
-            lock(Target.objects.filter(pk__in=ids))
+            lock(Target.objects.filter(pk__any=ids))
         _apply(user, matched, result)
         if result.errors or dry_run:
             transaction.set_rollback(True)
@@ -357,7 +357,7 @@ def _targets_for(parsed):
     years = {r.key[1] for r in parsed}
     if not parsed:
         return {}
-    rows = Target.objects.filter(programme__region__in=regions, programme__year__in=years).values_list(
+    rows = Target.objects.filter(programme__region__any=regions, programme__year__any=years).values_list(
         "programme__region", "programme__year", "programme__kind", "code",
         "pk", "item__number", "programme__period_start", "programme__period_end",
     )
@@ -399,8 +399,8 @@ def _apply(user, matched, result):
     existing = {
         (r.target_id, r.period_end): r
         for r in ProgressReport.objects.filter(
-            target__in={target.pk for _row, target in matched},
-            period_end__in={row.period_end for row, _target in matched},
+            target_id__any={target.pk for _row, target in matched},
+            period_end__any={row.period_end for row, _target in matched},
         )
     }
     now = timezone.now()

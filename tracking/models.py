@@ -2,7 +2,7 @@ import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.core.validators import FileExtensionValidator, MinValueValidator, RegexValidator
 from django.db import models, transaction
 from django.db.models import (
@@ -332,6 +332,34 @@ def progress_expressions(as_of=None):
         # and every status test was most of the cost of a national summary.
         "completion": completion_of(progress),
     }
+
+
+@models.Field.register_lookup
+class AnyOf(models.lookups.In):
+    """`field__any=values`: `__in` for lists of any length, as one array parameter on PostgreSQL.
+
+    With parameters bound by the server (settings: DB_PREPARED_STATEMENTS),
+    `__in` sends every value as a parameter of its own, and PostgreSQL takes at
+    most 65,535 in one statement; an import may name more targets than that.
+    One array is also one prepared statement, whatever its length.
+    """
+
+    lookup_name = "any"
+
+    def as_postgresql(self, compiler, connection):
+        if not self.rhs_is_direct_value():
+            return self.as_sql(compiler, connection)
+        values = [value for value in self.rhs if value is not None]
+        if not values:
+            raise EmptyResultSet
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        field = self.lhs.output_field
+        values = [field.get_db_prep_value(value, connection, prepared=True) for value in values]
+        return f"{lhs} = ANY(%s)", (*lhs_params, values)
+
+
+# Foreign keys take only the lookups registered on them (raw key values only, not instances).
+models.ForeignObject.register_lookup(AnyOf)
 
 
 def lock(queryset):

@@ -163,7 +163,7 @@ def stale_targets():
 def repair_progress():
     """Recompute the stored totals that are wrong; returns the ids that were."""
     stale = stale_targets()
-    Target.objects.filter(pk__in=stale).refresh_progress()
+    Target.objects.filter(pk__any=stale).refresh_progress()
     return stale
 
 

@@ -1,14 +1,17 @@
 """Who may call the API at all: tokens, sessions, public reads, throttling."""
 
+import datetime
 import io
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
+from tracking.auth import token_with_user
 from tracking.models import ProgressReport
 
 from .conftest import report
@@ -67,6 +70,41 @@ def test_a_bad_token_is_401(api, songqingliang):
     client.credentials(HTTP_AUTHORIZATION="Token 0123456789abcdef")
 
     assert client.get("/api/v1/targets/").status_code == 401
+
+
+def test_a_token_brings_its_user_and_membership_as_select_related_would(
+    tongzhou_reporter, superuser, django_assert_num_queries
+):
+    for account in (tongzhou_reporter, superuser):  # with a membership, and without one
+        account.last_login = timezone.now()
+        account.save()
+        key = Token.objects.create(user=account).key
+        expected = Token.objects.select_related("user__membership").get(key=key)
+
+        with django_assert_num_queries(1):
+            token = token_with_user(key)
+            membership = getattr(token.user, "membership", None)
+
+        assert fields(token) == fields(expected) and fields(token.user) == fields(expected.user)
+        assert isinstance(token.user.last_login, datetime.datetime) and token.user.is_active is True
+        expected_membership = getattr(expected.user, "membership", None)
+        assert (membership and fields(membership)) == (expected_membership and fields(expected_membership))
+        assert membership is None or membership.user is token.user
+    assert token_with_user("0123456789abcdef") is None
+
+
+def test_a_deactivated_users_token_is_401(api, tongzhou_reporter, songqingliang):
+    client = api(tongzhou_reporter)
+    tongzhou_reporter.is_active = False
+    tongzhou_reporter.save()
+
+    response = client.get("/api/v1/targets/")
+
+    assert response.status_code == 401
+
+
+def fields(instance):
+    return {field.attname: getattr(instance, field.attname) for field in instance._meta.concrete_fields}
 
 
 def test_session_login_serves_the_browsable_api(client, tongzhou_reporter, songqingliang):

@@ -22,3 +22,11 @@ def test_postgres_url_gives_every_connection_part():
         "NAME": "tracker", "USER": "clerk", "PASSWORD": "s@cret", "HOST": "db.example", "PORT": "5433",
     }
     assert database["CONN_HEALTH_CHECKS"] is True
+
+
+def test_postgres_prepares_repeated_statements_unless_turned_off(monkeypatch):
+    assert database_from_url("postgres://db/tracker")["OPTIONS"] == {"server_side_binding": True, "prepare_threshold": 5}
+
+    monkeypatch.setenv("DB_PREPARED_STATEMENTS", "false")
+
+    assert database_from_url("postgres://db/tracker")["OPTIONS"] == {}
