@@ -7,8 +7,6 @@ tracking.importing, whose Django exceptions exception_handler() translates.
 """
 
 import contextlib
-import functools
-import datetime
 import csv
 import hashlib
 import io
@@ -30,8 +28,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.functional import cached_property
-from django.utils.dateparse import parse_datetime
-from django.utils.http import http_date, parse_etags
+from django.utils.http import parse_etags
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django_filters.rest_framework import DjangoFilterBackend
@@ -329,54 +326,35 @@ AS_OF = OpenApiParameter(
 # --- Conditional GET ---------------------------------------------------------------
 
 
-@functools.cache
-def data_version_sql(models):
-    # Built once: reaching a model's history table through its manager costs more than the query.
-    parts = []
-    for model in models:
-        parts.append(f"(SELECT MAX(updated_at) FROM {model._meta.db_table})")
-        parts.append(f"(SELECT MAX(history_id) FROM {model.history.model._meta.db_table})")
-    return "SELECT " + ", ".join(parts)
+def data_version():
+    """A number that moves with every committed change to the rows the API shows; None while one is in flight.
 
-
-def data_version(*models):
-    """The newest change to each table, deletions included: one index probe per table.
-
-    updated_at moves with every save, and a target's with every change of its
-    stored progress; the history table's newest id moves with every creation
-    and deletion. Unlike an aggregate over the filtered rows, this costs the
-    same for a national list as for a district's.
+    Counted by the database in triggers (migration 0006), in commit order: a
+    change that commits after a body was built always moves it, which MAX(updated_at)
+    did not (a transaction's timestamp is taken before it commits, and another
+    may commit in between). With a change in flight there is no version, so
+    nothing is answered 304 or kept.
     """
     with connection.cursor() as cursor:
-        cursor.execute(data_version_sql(models))
-        row = cursor.fetchone()
-    # SQLite returns timestamps as text; Last-Modified needs them as datetimes.
-    return tuple(
-        timezone.make_aware(parse_datetime(value), datetime.timezone.utc) if isinstance(value, str) else value
-        for value in row
-    )
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT tracking_data_version()")
+        else:
+            cursor.execute("SELECT version FROM tracking_data_version")
+        return cursor.fetchone()[0]
 
 
 class ConditionalGetMixin:
-    """ETag and Last-Modified on lists and details, checked before the body is built.
+    """ETags on lists and details, checked before the body is built.
 
-    The ETag is a hash of a cheap aggregate over the filtered queryset (row
-    count and newest updated_at of every table whose rows the response shows),
-    the path and query string, the user's scope, the language and the format.
-    A target's updated_at is bumped whenever its stored progress changes, so
-    an approval changes the ETag of every list and detail showing it.
-
-    Only If-None-Match is honoured: a deletion lowers the count but not the
-    newest timestamp, so If-Modified-Since alone could answer 304 wrongly.
+    The ETag hashes the data version (data_version()), the path and query
+    string, the user's scope, the language and the format, and for figures
+    that move with the date, today. Any committed change to regions,
+    programmes, items, targets or reports changes every ETag: coarser than an
+    aggregate over the rows shown, but never behind them, and one cheap query.
     """
 
-    # Timestamps whose newest value moves whenever a row this endpoint shows changes.
-    etag_timestamps = ("updated_at",)
     # Expected progress and status change with the date even when no row does.
     etag_depends_on_today = False
-
-    def etag_aggregates(self):
-        return {"n": Count("pk"), **{f"t{i}": Max(name) for i, name in enumerate(self.etag_timestamps)}}
 
     def etag_for(self, *parts, action=None, path=None):
         user = self.request.user
@@ -403,15 +381,14 @@ class ConditionalGetMixin:
         wanted = {tag.removeprefix("W/") for tag in parse_etags(header)}
         return "*" in wanted or etag.removeprefix("W/") in wanted
 
-    def conditional(self, queryset, respond):
+    def conditional(self, respond):
         """respond() builds the 200 response; it is not called when the client's copy is current."""
-        figures = queryset.aggregate(**self.etag_aggregates())
-        etag = self.etag_for(sorted(figures.items()))
+        version = data_version()
+        if version is None:
+            return respond()
+        etag = self.etag_for(version)
         response = self.answer(etag, respond)
         response["ETag"] = etag
-        changed = [value for name, value in figures.items() if name.startswith("t") and value is not None]
-        if changed:
-            response["Last-Modified"] = http_date(max(changed).timestamp())
         return response
 
     def answer(self, etag, respond):
@@ -518,8 +495,10 @@ class ApiViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
         return super().paginate_queryset(queryset)
 
     def list(self, request, *args, **kwargs):
-        queryset = self.filter_queryset(self.get_queryset())
-        return self.conditional(queryset, lambda: self.list_response(queryset))
+        # The ETag covers the whole query string, so a client holding one was
+        # answered for these parameters before: the filters need not be built
+        # again to tell it nothing changed.
+        return self.conditional(lambda: self.list_response(self.filter_queryset(self.get_queryset())))
 
     def list_response(self, queryset):
         page = self.paginate_queryset(queryset)
@@ -531,8 +510,7 @@ class ApiViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
         return response
 
     def retrieve(self, request, *args, **kwargs):
-        queryset = self.get_lookup_queryset()
-        return self.conditional(queryset, lambda: Response(self.get_serializer(get_object_or_404(queryset)).data))
+        return self.conditional(lambda: Response(self.get_serializer(self.get_object()).data))
 
     def finalize_response(self, request, response, *args, **kwargs):
         # Errors are JSON even when CSV was asked for, so a script can read them.
@@ -587,8 +565,7 @@ class ProgrammeViewSet(ApiViewSet):
 
     def retrieve(self, request, *args, **kwargs):
         as_of = parse_param(request, "as_of", serializers.DateField())
-        queryset = self.get_lookup_queryset()
-        return self.conditional(queryset, lambda: Response(self.with_targets(queryset, as_of)))
+        return self.conditional(lambda: Response(self.with_targets(self.get_lookup_queryset(), as_of)))
 
     def with_targets(self, queryset, as_of):
         """ProgrammeDetailSerializer's JSON, built from values() rows by each field's own conversion:
@@ -618,18 +595,6 @@ class ProgrammeViewSet(ApiViewSet):
     def etag_depends_on_today(self):
         return self.action == "retrieve"
 
-    def etag_aggregates(self):
-        if self.action != "retrieve":
-            return super().etag_aggregates()
-        # Counts catch deleted items and targets, maxima catch changed ones.
-        return {
-            "n_items": Count("items", distinct=True),
-            "n_targets": Count("targets", distinct=True),
-            "t0": Max("updated_at"),
-            "t1": Max("items__updated_at"),
-            "t2": Max("targets__updated_at"),
-        }
-
 
 # --- Targets -------------------------------------------------------------------------
 
@@ -655,22 +620,8 @@ class TargetViewSet(ApiViewSet):
     # is an index range rather than a sort of every target. Codes sort as text.
     ordering = ["programme_id", "code"]
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]
-    etag_timestamps = ("updated_at", "item__updated_at", "programme__updated_at")
     etag_depends_on_today = True
     pagination_class = TargetPage
-
-    def list(self, request, *args, **kwargs):
-        # The ETag covers the whole query string, so a client holding one was
-        # answered for these parameters before: the filters need not be built
-        # again to tell it nothing changed.
-        version = data_version(Target, Item, Programme)
-        etag = self.etag_for(version)
-        response = self.answer(etag, lambda: self.list_response(self.filter_queryset(self.get_queryset())))
-        response["ETag"] = etag
-        changed = [value for value in version if hasattr(value, "timestamp")]
-        if changed:
-            response["Last-Modified"] = http_date(max(changed).timestamp())
-        return response
 
     def list_response(self, queryset):
         # Pages come as values() rows from TargetPage; a CSV download is every row at once.
@@ -696,8 +647,7 @@ class TargetViewSet(ApiViewSet):
     )
     @action(detail=True, pagination_class=None)
     def history(self, request, *args, **kwargs):
-        queryset = self.get_lookup_queryset()
-        return self.conditional(queryset, lambda: Response(history_points(get_object_or_404(queryset))))
+        return self.conditional(lambda: Response(history_points(self.get_object())))
 
 
 def history_points(target):
@@ -755,7 +705,7 @@ class ProgressReportViewSet(
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         if page is None:
-            return self.conditional(queryset, lambda: self.list_response(queryset))
+            return self.conditional(lambda: self.list_response(queryset))
         # Counting an ever-growing table on every poll is what cursor pagination
         # avoids, so here the ETag hashes the page that was fetched anyway.
         paginator = self.paginator
@@ -774,6 +724,22 @@ class ProgressReportViewSet(
     # and workflow steps take the ETag a GET of the report answered (weak
     # comparison: every ETag here is weak). The report stays locked from the
     # check to the write, so a change in between cannot slip past it.
+
+    def retrieve(self, request, *args, **kwargs):
+        # The report's own ETag rather than the data version: If-Match compares
+        # it, and a change to another report must not fail that. Its body is
+        # not kept, as it also shows its target, whose changes this ETag misses.
+        queryset = self.get_lookup_queryset()
+        etag = self.etag_for(sorted(queryset.aggregate(**self.etag_aggregates()).items()))
+        if self.not_modified(etag):
+            response = HttpResponseNotModified()
+        else:
+            response = Response(self.get_serializer(get_object_or_404(queryset)).data)
+        response["ETag"] = etag
+        return response
+
+    def etag_aggregates(self):
+        return {"n": Count("pk"), "t0": Max("updated_at")}
 
     def detail_etag(self, report):
         figures = ProgressReport.objects.filter(pk=report.pk).aggregate(**self.etag_aggregates())
