@@ -538,6 +538,12 @@ class Target(Timestamped):
         if self.due_date and self.item_id and self.due_date < self.item.programme.period_start:
             raise ValidationError({"due_date": _("完成期限不能早于计划起始日期")})
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        target = super().from_db(db, field_names, values)
+        target._stored_programme_id = target.__dict__.get("programme_id")
+        return target
+
     def save(self, *args, **kwargs):
         if self.item_id and not self.programme_id:
             self.programme_id = self.item.programme_id
@@ -546,6 +552,12 @@ class Target(Timestamped):
             if self.due_date is None:
                 self.due_date = self.programme.period_end
         super().save(*args, **kwargs)
+        # Saving recounts the programme it is in now (post_save); one it left
+        # would go on counting it. The admin does not move targets, scripts may.
+        left = getattr(self, "_stored_programme_id", None)
+        if left is not None and left != self.programme_id:
+            ProgrammeTally.recount([left])
+        self._stored_programme_id = self.programme_id
 
 
 # --- Tallies: a programme's summary figures, kept for national summaries ----------

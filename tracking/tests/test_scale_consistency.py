@@ -281,6 +281,18 @@ def test_a_tally_recounted_while_a_summary_reads_is_counted_once(api, national, 
     assert group["targets"] == Target.objects.filter(programme=programme).count()
 
 
+def test_moving_a_target_to_another_programme_recounts_both_tallies(national, year):
+    source, destination = Programme.objects.filter(year=year).order_by("pk")[:2]
+    target = Target.objects.filter(programme=source).order_by("pk").first()
+    target.programme, target.item, target.code = destination, destination.items.order_by("pk").first(), "moved"
+
+    target.save()
+
+    assert services.wrong_tallies() == []
+    assert ProgrammeTally.objects.get(pk=source.pk).targets == source.targets.count()
+    assert ProgrammeTally.objects.get(pk=destination.pk).targets == destination.targets.count()
+
+
 def test_moving_a_programmes_start_recounts_its_tally(national, year):
     """Expected progress runs from the start, so statuses move with it (on SQLite too, where
     Programme.save() copies the start onto the targets itself)."""
