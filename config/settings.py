@@ -45,7 +45,8 @@ def database_from_url(url):
     parts = urlsplit(url)
     if parts.scheme in ("postgres", "postgresql"):
         return {
-            "ENGINE": "django.db.backends.postgresql",
+            # Django's, batching bulk operations (config/postgresql/base.py).
+            "ENGINE": "config.postgresql",
             "NAME": unquote(parts.path.lstrip("/")),
             "USER": unquote(parts.username or ""),
             "PASSWORD": unquote(parts.password or ""),

@@ -329,11 +329,12 @@ AS_OF = OpenApiParameter(
 def data_version():
     """A number that moves with every committed change to the rows the API shows; None while one is in flight.
 
-    Counted by the database in triggers (migration 0006), in commit order: a
-    change that commits after a body was built always moves it, which MAX(updated_at)
-    did not (a transaction's timestamp is taken before it commits, and another
-    may commit in between). With a change in flight there is no version, so
-    nothing is answered 304 or kept.
+    Counted by the database in triggers (migration 0006), so a change that
+    commits after a body was built always moves it, which MAX(updated_at) did
+    not (a transaction's timestamp is taken before it commits, and another may
+    commit in between). While another session's change is in flight there is
+    no version, so nothing is answered 304 or kept. (A reader inside its own
+    writing transaction would see its own change counted; no GET writes.)
     """
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -369,6 +370,8 @@ class ConditionalGetMixin:
             translation.get_language(),
             self.request.accepted_renderer.format,
             timezone.localdate() if self.etag_depends_on_today else None,
+            # Statuses depend on it, and it changes with a restart rather than a row.
+            settings.TRACKING_BEHIND_TOLERANCE,
             *parts,
         ]
         digest = hashlib.sha256(json.dumps(key, default=str, ensure_ascii=False).encode()).hexdigest()[:32]

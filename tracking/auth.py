@@ -113,8 +113,7 @@ def _token_query(vendor):
 
 
 def _converted(value, col, converters):
-    if value is not None:
-        for convert in converters:
-            value = convert(value, col, connection)
+    for convert in converters:
+        value = convert(value, col, connection)
     return value
 

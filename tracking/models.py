@@ -1,4 +1,5 @@
 import datetime
+import json
 from decimal import Decimal
 
 from django.conf import settings
@@ -336,17 +337,18 @@ def progress_expressions(as_of=None):
 
 @models.Field.register_lookup
 class AnyOf(models.lookups.In):
-    """`field__any=values`: `__in` for lists of any length, as one array parameter on PostgreSQL.
+    """`field__any=values`: `__in` for lists of any length, as one parameter.
 
-    With parameters bound by the server (settings: DB_PREPARED_STATEMENTS),
-    `__in` sends every value as a parameter of its own, and PostgreSQL takes at
-    most 65,535 in one statement; an import may name more targets than that.
-    One array is also one prepared statement, whatever its length.
+    `__in` sends every value as a parameter of its own. PostgreSQL takes at
+    most 65,535 in a statement whose parameters the server binds (settings:
+    DB_PREPARED_STATEMENTS), SQLite 32,766 as usually built, and an import may
+    name more targets than that. One array (PostgreSQL) or JSON list (SQLite)
+    is also one prepared statement, whatever its length.
     """
 
     lookup_name = "any"
 
-    def as_postgresql(self, compiler, connection):
+    def one_parameter(self, compiler, connection, template, encode):
         if not self.rhs_is_direct_value():
             return self.as_sql(compiler, connection)
         values = [value for value in self.rhs if value is not None]
@@ -355,7 +357,16 @@ class AnyOf(models.lookups.In):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         field = self.lhs.output_field
         values = [field.get_db_prep_value(value, connection, prepared=True) for value in values]
-        return f"{lhs} = ANY(%s)", (*lhs_params, values)
+        return template % lhs, (*lhs_params, encode(values))
+
+    def as_postgresql(self, compiler, connection):
+        return self.one_parameter(compiler, connection, "%s = ANY(%%s)", list)
+
+    def as_sqlite(self, compiler, connection):
+        # Dates and decimals are stored as text, which their JSON strings equal.
+        return self.one_parameter(
+            compiler, connection, "%s IN (SELECT value FROM json_each(%%s))", lambda values: json.dumps(values, default=str)
+        )
 
 
 # Foreign keys take only the lookups registered on them (raw key values only, not instances).
@@ -551,13 +562,23 @@ class Target(Timestamped):
             self.year, self.period_start = self.programme.year, self.programme.period_start
             if self.due_date is None:
                 self.due_date = self.programme.period_end
-        super().save(*args, **kwargs)
         # Saving recounts the programme it is in now (post_save); one it left
         # would go on counting it. The admin does not move targets, scripts may.
+        fields = kwargs.get("update_fields")
+        saves_programme = fields is None or {"programme", "programme_id"} & set(fields)
         left = getattr(self, "_stored_programme_id", None)
-        if left is not None and left != self.programme_id:
-            ProgrammeTally.recount([left])
-        self._stored_programme_id = self.programme_id
+        moved = saves_programme and left is not None and left != self.programme_id
+        with transaction.atomic():
+            if moved:
+                # The order an approval locks in (target, then tally), and both
+                # tallies in key order: two opposite moves could deadlock otherwise.
+                lock(Target.objects.filter(pk=self.pk))
+                lock(ProgrammeTally.objects.filter(pk__in=[left, self.programme_id]))
+            super().save(*args, **kwargs)
+            if moved:
+                ProgrammeTally.recount([left])
+        if saves_programme:
+            self._stored_programme_id = self.programme_id
 
 
 # --- Tallies: a programme's summary figures, kept for national summaries ----------

@@ -9,10 +9,9 @@ Here the database itself counts changes, in triggers, so nothing that writes
 
 - PostgreSQL: every writing statement takes a shared advisory lock, held until
   its transaction ends, then draws from a sequence. tracking_data_version()
-  returns the sequence's value only if it can take the lock exclusively, that
-  is with no change in flight; otherwise NULL, and the reader neither answers
-  304 nor keeps the body. Writers never wait for each other, and a reader never
-  waits at all.
+  returns the sequence's value, or NULL while another session holds that lock,
+  that is while a change is in flight; then the reader neither answers 304 nor
+  keeps the body. Nobody waits: writers share the lock, readers only look.
 - SQLite: one writer at a time, so a counter row bumped in the writer's own
   transaction is enough; readers see it move when the change commits.
 """
@@ -44,19 +43,19 @@ def forwards(apps, schema_editor):
             DECLARE
                 version bigint;
             BEGIN
-                -- Session-level, and released at once: a transaction-level lock would
-                -- hold writers back until the reader's transaction ends.
-                IF NOT pg_try_advisory_lock({LOCK}) THEN
+                -- Before the first nextval() last_value is already 1: count from 0.
+                SELECT CASE WHEN is_called THEN last_value ELSE 0 END INTO version FROM tracking_data_version_seq;
+                -- Read first, then look for writers: one counted in it took the
+                -- lock before drawing and keeps it until its change is visible.
+                -- Looking takes no lock, so readers never stop writers or each other.
+                -- (A bigint key shows as classid, objid and objsubid 1.)
+                IF EXISTS (
+                    SELECT FROM pg_locks
+                    WHERE locktype = 'advisory' AND classid = {LOCK >> 32} AND objid = {LOCK & 0xFFFFFFFF}
+                        AND objsubid = 1 AND granted AND pid <> pg_backend_pid()
+                ) THEN
                     RETURN NULL;
                 END IF;
-                BEGIN
-                    SELECT last_value INTO version FROM tracking_data_version_seq;
-                EXCEPTION WHEN OTHERS OR query_canceled THEN
-                    -- An error does not release a session-level lock; every writer would wait.
-                    PERFORM pg_advisory_unlock({LOCK});
-                    RAISE;
-                END;
-                PERFORM pg_advisory_unlock({LOCK});
                 RETURN version;
             END $$
             """

@@ -28,6 +28,17 @@ def test_every_write_to_what_the_api_shows_moves_the_data_version(model, songqin
     assert data_version() > before
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL sequence")
+def test_the_first_write_after_the_migration_moves_the_data_version(songqingliang):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setval('tracking_data_version_seq', 1, false)")  # as the migration leaves it
+    before = data_version()
+
+    Target.objects.filter(pk=songqingliang.pk).update(name="送清凉（高温）")
+
+    assert data_version() > before
+
+
 def test_a_change_stamped_before_the_last_one_still_changes_the_etag(api, songqingliang, tongzhou_reporter):
     # A transaction takes its timestamp when it writes and may commit after
     # another one that wrote later: the newest updated_at then stays put.
@@ -88,6 +99,27 @@ def test_while_a_change_is_in_flight_nothing_is_answered_304_or_kept(api, songqi
     assert after.status_code == 200
     assert after.json()["results"][0]["progress"] == 250
     assert client.get(URL, HTTP_IF_NONE_MATCH=after["ETag"]).status_code == 304
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent sessions")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_readers_do_not_keep_each_other_from_a_version(songqingliang):
+    versions = []
+
+    def reader():
+        try:
+            versions.extend(data_version() for _ in range(300))
+        finally:
+            connections["default"].close()
+
+    threads = [threading.Thread(target=reader) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert len(versions) == 1200
+    assert None not in versions and len(set(versions)) == 1
 
 
 def test_the_etag_still_names_today_where_figures_move_with_the_date(api, songqingliang, tongzhou_reporter, monkeypatch):

@@ -1,14 +1,20 @@
 """Prepared statements on PostgreSQL, and the `__any` lookup that keeps long id lists working with them."""
 
+import datetime
+
 import pytest
 from django.db import connection
+from django.db.models.deletion import Collector
 
 from tracking.importing import import_reports
-from tracking.models import Region, Target
+from tracking.models import ProgressReport, Region, Target
+
+from .conftest import report
 
 postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's parameter limit")
 
-# One more than a statement's parameters can number on PostgreSQL's wire protocol.
+# One more than a statement's parameters can number on PostgreSQL's wire protocol
+# (SQLite, as usually built, allows 32,766).
 TOO_MANY = 65_536
 
 
@@ -34,6 +40,26 @@ def test_any_takes_more_values_than_a_statement_has_parameters(songqingliang):
     ids = [*range(-TOO_MANY, 0), songqingliang.pk]
 
     assert list(Target.objects.filter(pk__any=ids).values_list("pk", flat=True)) == [songqingliang.pk]
+
+
+@postgres_only
+def test_deleting_more_objects_than_a_statement_has_parameters_works(tongzhou_plan):
+    # The deletion collector asks for each related table with every key at once.
+    collector = Collector(using="default", origin=None)
+
+    collector.collect([Target(pk=-n) for n in range(1, TOO_MANY + 1)])
+
+    assert len(collector.data[Target]) == TOO_MANY
+
+
+def test_any_matches_dates_as_in_does(songqingliang):
+    for day in (datetime.date(2024, 3, 31), datetime.date(2024, 6, 30)):
+        report(songqingliang, day, 1)
+    days = {datetime.date(2024, 6, 30), datetime.date(2024, 7, 31)}
+
+    assert list(ProgressReport.objects.filter(period_end__any=days).values_list("period_end", flat=True)) == [
+        datetime.date(2024, 6, 30)
+    ]
 
 
 def test_any_matches_as_in_does_through_joins_and_with_none(songqingliang, jingkou_target):
