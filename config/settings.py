@@ -60,7 +60,8 @@ def database_from_url(url):
             # after its fifth use on a connection: PostgreSQL then skips parsing and
             # planning it, which is most of the cost of the small queries every
             # request makes (token, data version). Off behind a pooler that cannot
-            # keep prepared statements (PgBouncer in transaction mode before 1.21).
+            # keep prepared statements (PgBouncer in transaction mode, unless 1.21
+            # or later with max_prepared_statements set).
             "OPTIONS": (
                 {"server_side_binding": True, "prepare_threshold": 5}
                 if envbool("DB_PREPARED_STATEMENTS", "True")

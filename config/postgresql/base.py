@@ -4,8 +4,8 @@ Parameters bound by the server (settings: DB_PREPARED_STATEMENTS) each travel
 on their own, counted in 16 bits. Django puts all of a bulk operation's
 objects into one statement on PostgreSQL, so deleting more than 65,535
 targets at once (the deletion collector asks for their reports with one list)
-failed. Batches are sized here as Django sizes them for SQLite, whose limit
-is of the same kind.
+failed. Batches are sized here, as Django sizes them for SQLite (whose limit
+is of the same kind), from the parameters each object needs.
 """
 
 from django.db.backends.postgresql import base, operations
