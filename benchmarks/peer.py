@@ -13,7 +13,8 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 from rest_framework import generics, serializers
 
-from tracking.api import PageNumber, ReadPolicy
+from tracking.api.base import ReadPolicy
+from tracking.api.pagination import PageNumber
 from tracking.models import ProgressReport, Target
 
 APPROVED, SUBMITTED = ProgressReport.Status.APPROVED, ProgressReport.Status.SUBMITTED

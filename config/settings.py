@@ -6,6 +6,7 @@ and SQLite is used when DATABASE_URL is unset. Bad values fail loudly at start
 rather than silently falling back.
 """
 
+import datetime
 import os
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -113,6 +114,8 @@ INSTALLED_APPS = [
     "import_export",
     "simple_history",
     "tracking",
+    # Keeps a tally of failed logins and locks out password guessing (AXES_* below).
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -128,6 +131,19 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # NUL in a URL is a 400, not a PostgreSQL DataError.
+    "tracking.middleware.RejectNulMiddleware",
+    # A database outage answers 503 JSON, not a 500 page.
+    "tracking.middleware.DatabaseUnavailableMiddleware",
+    # Axes wants to be last, to turn its lockout flag into the 429 response.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # Checks the lockout first; ModelBackend (tracking.auth's, with fewer
+    # queries) does the actual authentication.
+    "tracking.lockout.LoginThrottleBackend",
+    "tracking.auth.AccountBackend",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -213,10 +229,10 @@ LOG_LEVEL = env("LOG_LEVEL", "INFO").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "tracking.middleware.JsonLinesFormatter"}},
+    "formatters": {"json": {"()": "tracking.logs.JsonLinesFormatter"}},
     "filters": {
         "request_log": {"()": "logging.Filter", "name": "tracking.requests"},
-        "not_request_log": {"()": "tracking.middleware.NotRequestLog"},
+        "not_request_log": {"()": "tracking.logs.NotRequestLog"},
     },
     "handlers": {
         "stdout": {
@@ -263,7 +279,7 @@ REST_FRAMEWORK = {
         "tracking.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    # The API's viewsets set their own policy (tracking.api.ReadPolicy and its
+    # The API's viewsets set their own policy (tracking.api.base.ReadPolicy and its
     # paginators; naming them here would import them while DRF is still loading);
     # this default covers any other DRF view.
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -275,9 +291,9 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_THROTTLE_CLASSES": [
-        # DRF's, counting per window rather than keeping every timestamp (tracking/reliability.py).
-        "tracking.reliability.AnonThrottle",
-        "tracking.reliability.UserThrottle",
+        # DRF's, counting per window rather than keeping every timestamp (tracking/api/throttling.py).
+        "tracking.api.throttling.AnonThrottle",
+        "tracking.api.throttling.UserThrottle",
     ],
     # Counted in the default cache; with several worker processes and the
     # local-memory cache each process counts separately.
@@ -285,10 +301,10 @@ REST_FRAMEWORK = {
         "anon": envrate("API_THROTTLE_ANON", "120/minute"),
         "user": envrate("API_THROTTLE_USER", "1200/minute"),
     },
-    "EXCEPTION_HANDLER": "tracking.api.exception_handler",
+    "EXCEPTION_HANDLER": "tracking.api.errors.exception_handler",
     # DRF's, with Chinese errors and a too deeply nested body a 400.
     "DEFAULT_PARSER_CLASSES": [
-        "tracking.reliability.JSONBodyParser",
+        "tracking.api.parsers.JSONBodyParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -297,6 +313,11 @@ REST_FRAMEWORK = {
     # digits lose precision as JSON numbers (documented in the schema).
     "COERCE_DECIMAL_TO_STRING": False,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Without it, DRF identifies anonymous clients (AnonRateThrottle, which
+    # guards the token endpoint against password guessing) by whatever
+    # X-Forwarded-For they send, so a fresh made-up address per request would
+    # never be throttled. Trust the header only behind known proxies.
+    "NUM_PROXIES": envint("TRUSTED_PROXIES", 0),
 }
 
 SPECTACULAR_SETTINGS = {
@@ -318,7 +339,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         # The 4xx/5xx answers of every operation (400, 401, 403, 404, 409, 412, 429, 503…).
-        "tracking.api.document_error_responses",
+        "tracking.api.errors.document_error_responses",
     ],
     "ENUM_NAME_OVERRIDES": {
         "TargetStatusEnum": "tracking.models.Target.Status",
@@ -331,38 +352,16 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
-# --- Reliability ----------------------------------------------------------------
-import datetime  # noqa: E402  (kept with the settings that use it)
-
-INSTALLED_APPS += ["axes"]
-MIDDLEWARE += [
-    # NUL in a URL is a 400, not a PostgreSQL DataError (tracking/reliability.py).
-    "tracking.reliability.RejectNulMiddleware",
-    # A database outage answers 503 JSON, not a 500 page.
-    "tracking.reliability.DatabaseUnavailableMiddleware",
-    # Axes wants to be last, to turn its lockout flag into the 429 response.
-    "axes.middleware.AxesMiddleware",
-]
-AUTHENTICATION_BACKENDS = [
-    # Checks the lockout first; ModelBackend (tracking.auth's, with fewer
-    # queries) does the actual authentication.
-    "tracking.reliability.LoginThrottleBackend",
-    "tracking.auth.AccountBackend",
-]
-# Password guessing against the admin login and the API's token endpoint:
-# after AXES_FAILURE_LIMIT failures for one username from one address, that
-# pair is locked out for AXES_COOLOFF_MINUTES. Locking by the pair rather than
-# by username alone means a stranger cannot lock a clerk out of their account.
+# --- Password guessing ------------------------------------------------------------
+# Against the admin login and the API's token endpoint: after
+# AXES_FAILURE_LIMIT failures for one username from one address, that pair is
+# locked out for AXES_COOLOFF_MINUTES. Locking by the pair rather than by
+# username alone means a stranger cannot lock a clerk out of their account.
 # The address is REMOTE_ADDR, which a client cannot forge, unless
 # TRUSTED_PROXIES says how many reverse proxies append to X-Forwarded-For.
 AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=envint("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_CLIENT_IP_CALLABLE = "tracking.reliability.client_ip"
+AXES_CLIENT_IP_CALLABLE = "tracking.lockout.client_ip"
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "tracking.reliability.login_locked_out"
-# Without NUM_PROXIES, DRF identifies anonymous clients (AnonRateThrottle,
-# which guards the token endpoint against password guessing) by whatever
-# X-Forwarded-For they send, so a fresh made-up address per request would
-# never be throttled. Trust the header only behind known proxies.
-REST_FRAMEWORK["NUM_PROXIES"] = envint("TRUSTED_PROXIES", 0)
+AXES_LOCKOUT_CALLABLE = "tracking.lockout.login_locked_out"

@@ -5,6 +5,6 @@ from tracking.views import healthz
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/v1/", include("tracking.urls_api")),
+    path("api/v1/", include("tracking.api.urls")),
     path("healthz", healthz),
 ]

@@ -10,13 +10,16 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.utils import translation
 
+from tracking import totals
+from tracking.access import ROLE_GROUPS
 from tracking.models import Item, Membership, ProgressReport, Programme, Region, Target
 
-ROLE_GROUPS = {"reporter": "填报员", "manager": "管理员", "reviewer": "审核员"}
-
+D = datetime.date
+S = ProgressReport.Status
 
 def make_user(username, region_code=None, role=None, **extra):
     user = User.objects.create_user(username, password="pw-" + username, **extra)
@@ -41,16 +44,23 @@ def make_target(programme, *, number=4, code="4.1", name="送清凉", target_val
     item, _ = Item.objects.get_or_create(
         programme=programme, number=number, defaults={"title": name, "category": "services"}
     )
-    return Target.objects.create(
+    target = Target.objects.create(
         programme=programme, item=item, code=code, name=name, unit=unit,
         target_value=None if target_value is None else Decimal(target_value), **extra,
     )
+    # Written straight to the database, so its programme's tally is recounted here, as tracking.services would.
+    totals.refresh([target.pk])
+    return target
 
 
 def report(target, period_end, value, status=ProgressReport.Status.APPROVED, **extra):
-    return ProgressReport.objects.create(
+    """A report written straight to the database, as a script would: its target's totals are refreshed
+    explicitly, as tracking.services do for every write through them."""
+    written = ProgressReport.objects.create(
         target=target, period_end=period_end, value=Decimal(str(value)), status=status, **extra
     )
+    totals.refresh([target.pk])
+    return written
 
 
 @pytest.fixture
@@ -110,7 +120,7 @@ def superuser(regions):
     return User.objects.create_superuser("root", password="pw-root")
 
 
-# --- Admin (appended) ------------------------------------------------------------
+# --- The admin ----------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -143,7 +153,7 @@ def logged_in(client):
     return login
 
 
-# --- API (appended) --------------------------------------------------------------
+# --- The API ------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -191,7 +201,7 @@ def bulk_targets(programme, count):
         for t in targets
         for d, v, s in ((30, "10", ProgressReport.Status.APPROVED), (60, "5", ProgressReport.Status.SUBMITTED))
     )
-    Target.objects.filter(pk__in=[t.pk for t in targets]).refresh_progress()
+    totals.refresh([t.pk for t in targets])
     return targets
 
 
@@ -206,3 +216,68 @@ def default_language():
     """A request in English leaves English active in this thread; every test starts in Chinese."""
     yield
     translation.deactivate()
+
+
+# --- Worlds of several tests ---------------------------------------------------------
+
+
+@pytest.fixture
+def a_draft_in_each_district(songqingliang, jingkou_target, media_root):
+    """A draft with evidence for each district's target, and the objects above it, by district and model."""
+    evidence = SimpleUploadedFile("photo.png", b"\x89PNG tongzhou", content_type="image/png")
+    objects = {}
+    for district, target in (("tongzhou", songqingliang), ("jingkou", jingkou_target)):
+        draft = report(target, datetime.date(2024, 6, 30), 100, status=S.DRAFT, evidence=evidence)
+        objects[district] = {
+            "programme": target.programme, "item": target.item, "target": target, "progressreport": draft,
+        }
+    return objects
+
+
+@pytest.fixture
+def plans_across_jiangsu(songqingliang, jingkou_target, tongzhou_plan):
+    """As of 2024-07-01 (50 % of the year gone):
+
+    Tongzhou 2024: 送清凉 50 % on track, 建会率 101 % achieved, 培训 not started (0 %),
+    a figure without target value (reported). Nantong's own city programme: one
+    target, not started. Jingkou 2024: 职工培训 achieved, one report pending.
+    Kunshan 2024: one target behind. Tongzhou 2023: one target (another year).
+    """
+    report(songqingliang, D(2024, 6, 30), 6000)
+    rate = make_target(tongzhou_plan, number=6, code="6.1", name="建会率", target_value="95", aggregation="latest")
+    report(rate, D(2024, 6, 30), 96)
+    make_target(tongzhou_plan, number=7, code="7.1", name="培训", target_value="300")
+    figure = make_target(tongzhou_plan, number=8, code="8.1", name="参与人次", target_value=None)
+    report(figure, D(2024, 5, 31), 105000)
+    make_target(make_plan("320600"), number=1, code="1.1", name="市级指标", target_value="10")
+    report(jingkou_target, D(2024, 6, 30), 500)
+    report(jingkou_target, D(2024, 6, 29), 20, status=S.SUBMITTED)
+    kunshan = make_target(make_plan("320583"), number=2, code="2.1", name="帮扶", target_value="1000")
+    Item.objects.filter(pk=kunshan.item_id).update(category="rights")
+    report(kunshan, D(2024, 3, 31), 100)
+    make_target(make_plan("320612", year=2023), number=1, code="1.1", name="去年的")
+
+
+@pytest.fixture
+def tongzhou_and_jingkou_targets(songqingliang, jingkou_target, tongzhou_plan):
+    """Tongzhou: 送清凉 (sum, 12000) and 建会率 (latest, 95 %); Jingkou: 职工培训."""
+    rate = make_target(
+        tongzhou_plan, number=6, code="6.1", name="建会率", target_value="95", unit="%",
+        measure="percentage", aggregation="latest",
+    )
+    report(songqingliang, D(2024, 3, 31), 4000)
+    report(songqingliang, D(2024, 6, 30), 2000)
+    report(rate, D(2024, 6, 30), 96)
+    return {"songqingliang": songqingliang, "rate": rate, "jingkou": jingkou_target}
+
+
+@pytest.fixture
+def reports_in_every_state(songqingliang, jingkou_target, tongzhou_reporter, nantong_reviewer):
+    """Reports in every state, so that a write that slipped through would show."""
+    june = datetime.date(2024, 6, 1)
+    reports = {
+        state: report(songqingliang, june + datetime.timedelta(days=n), 100 + n, status=state, note="原备注")
+        for n, state in enumerate(S.values)
+    }
+    reports["jingkou"] = report(jingkou_target, june, 50, status=S.DRAFT)
+    return {"target": songqingliang, "jingkou_target": jingkou_target, "reports": reports}

@@ -248,7 +248,7 @@ def test_xlsx_written_by_excel_is_read(tongzhou_targets, tongzhou_reporter, logg
 
 
 def test_exported_note_that_looks_like_a_formula_stays_text(songqingliang):
-    from tracking.resources import ProgressReportResource
+    from tracking.exports import ProgressReportResource
 
     report(songqingliang, "2024-06-30", 6000, note='=HYPERLINK("http://x","点击")')
 

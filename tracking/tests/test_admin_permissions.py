@@ -15,7 +15,6 @@ from django.urls import reverse
 
 from tracking.models import Item, ProgressReport, Programme, Target
 
-from .conftest import report
 
 S = ProgressReport.Status
 USERS = [
@@ -41,19 +40,7 @@ DISTRICTS = ["tongzhou", "jingkou"]
 
 
 @pytest.fixture
-def world(songqingliang, jingkou_target, media_root):
-    evidence = SimpleUploadedFile("photo.png", b"\x89PNG tongzhou", content_type="image/png")
-    objects = {}
-    for district, target in (("tongzhou", songqingliang), ("jingkou", jingkou_target)):
-        draft = report(target, datetime.date(2024, 6, 30), 100, status=S.DRAFT, evidence=evidence)
-        objects[district] = {
-            "programme": target.programme, "item": target.item, "target": target, "progressreport": draft,
-        }
-    return objects
-
-
-@pytest.fixture
-def as_user(world, logged_in, request):
+def as_user(a_draft_in_each_district, logged_in, request):
     def login(name):
         return logged_in(request.getfixturevalue(name))
 
@@ -67,19 +54,19 @@ def url(model, view, obj=None):
 
 @pytest.mark.parametrize("model", MODELS)
 @pytest.mark.parametrize("name", USERS)
-def test_changelist_lists_only_the_users_regions(as_user, world, name, model):
+def test_changelist_lists_only_the_users_regions(as_user, a_draft_in_each_district, name, model):
     response = as_user(name).get(url(model, "changelist"))
 
     assert response.status_code == 200
     listed = {obj.pk for obj in response.context["cl"].result_list}
-    assert listed == {world[district][model].pk for district in HOME[name]}
+    assert listed == {a_draft_in_each_district[district][model].pk for district in HOME[name]}
 
 
 @pytest.mark.parametrize("district", DISTRICTS)
 @pytest.mark.parametrize("model", MODELS)
 @pytest.mark.parametrize("name", USERS)
-def test_change_page_opens_inside_the_region_and_is_404_outside(as_user, world, name, model, district):
-    response = as_user(name).get(url(model, "change", world[district][model]))
+def test_change_page_opens_inside_the_region_and_is_404_outside(as_user, a_draft_in_each_district, name, model, district):
+    response = as_user(name).get(url(model, "change", a_draft_in_each_district[district][model]))
 
     assert response.status_code == (200 if district in HOME[name] else 404)
 
@@ -87,8 +74,8 @@ def test_change_page_opens_inside_the_region_and_is_404_outside(as_user, world, 
 @pytest.mark.parametrize("district", DISTRICTS)
 @pytest.mark.parametrize("model", MODELS)
 @pytest.mark.parametrize("name", USERS)
-def test_history_page_opens_inside_the_region_and_is_refused_outside(as_user, world, name, model, district):
-    response = as_user(name).get(url(model, "history", world[district][model]))
+def test_history_page_opens_inside_the_region_and_is_refused_outside(as_user, a_draft_in_each_district, name, model, district):
+    response = as_user(name).get(url(model, "history", a_draft_in_each_district[district][model]))
 
     if district in HOME[name]:
         assert response.status_code == 200
@@ -107,8 +94,8 @@ def test_add_page_is_only_for_roles_that_write_the_model(as_user, name, model):
 @pytest.mark.parametrize("district", DISTRICTS)
 @pytest.mark.parametrize("model", MODELS)
 @pytest.mark.parametrize("name", USERS)
-def test_delete_page_needs_the_region_and_a_writing_role(as_user, world, name, model, district):
-    response = as_user(name).get(url(model, "delete", world[district][model]))
+def test_delete_page_needs_the_region_and_a_writing_role(as_user, a_draft_in_each_district, name, model, district):
+    response = as_user(name).get(url(model, "delete", a_draft_in_each_district[district][model]))
 
     if district not in HOME[name]:
         assert response.status_code == 404
@@ -118,8 +105,8 @@ def test_delete_page_needs_the_region_and_a_writing_role(as_user, world, name, m
 
 @pytest.mark.parametrize("model", MODELS)
 @pytest.mark.parametrize("name", ["jingkou_reporter", "jingkou_manager", "zhenjiang_reviewer"])
-def test_deleting_a_tongzhou_object_from_jingkou_deletes_nothing(as_user, world, name, model):
-    obj = world["tongzhou"][model]
+def test_deleting_a_tongzhou_object_from_jingkou_deletes_nothing(as_user, a_draft_in_each_district, name, model):
+    obj = a_draft_in_each_district["tongzhou"][model]
 
     response = as_user(name).post(url(model, "delete", obj), {"post": "yes"})
 
@@ -137,8 +124,8 @@ EDITS = {
 
 @pytest.mark.parametrize("model", MODELS)
 @pytest.mark.parametrize("name", ["jingkou_reporter", "jingkou_manager", "zhenjiang_reviewer"])
-def test_changing_a_tongzhou_object_from_jingkou_changes_nothing(as_user, world, name, model):
-    obj = world["tongzhou"][model]
+def test_changing_a_tongzhou_object_from_jingkou_changes_nothing(as_user, a_draft_in_each_district, name, model):
+    obj = a_draft_in_each_district["tongzhou"][model]
     field, value = EDITS[model]
 
     response = as_user(name).post(url(model, "change", obj), {field: value})
@@ -148,8 +135,8 @@ def test_changing_a_tongzhou_object_from_jingkou_changes_nothing(as_user, world,
     assert getattr(obj, field) != value
 
 
-def test_tongzhou_manager_changes_a_tongzhou_target(as_user, world):
-    target = world["tongzhou"]["target"]
+def test_tongzhou_manager_changes_a_tongzhou_target(as_user, a_draft_in_each_district):
+    target = a_draft_in_each_district["tongzhou"]["target"]
     data = {
         "programme": target.programme_id, "item": target.item_id, "code": "4.1", "name": "送清凉（夏季）",
         "unit": "名", "target_value": "12000", "measure": "count", "aggregation": "sum", "due_date": "2024-12-31",
@@ -163,9 +150,9 @@ def test_tongzhou_manager_changes_a_tongzhou_target(as_user, world):
     assert target.name == "送清凉（夏季）"
 
 
-def test_tongzhou_manager_cannot_move_a_target_to_a_jingkou_programme(as_user, world):
-    target = world["tongzhou"]["target"]
-    jingkou = world["jingkou"]
+def test_tongzhou_manager_cannot_move_a_target_to_a_jingkou_programme(as_user, a_draft_in_each_district):
+    target = a_draft_in_each_district["tongzhou"]["target"]
+    jingkou = a_draft_in_each_district["jingkou"]
     data = {
         "programme": jingkou["programme"].pk, "item": jingkou["item"].pk, "code": "4.1", "name": "送清凉",
         "unit": "名", "target_value": "12000", "measure": "count", "aggregation": "sum", "due_date": "2024-12-31",
@@ -177,11 +164,11 @@ def test_tongzhou_manager_cannot_move_a_target_to_a_jingkou_programme(as_user, w
     # Programme and item are read-only once a target exists: the posted ones are ignored.
     assert response.status_code == 302
     target.refresh_from_db()
-    assert (target.programme, target.item) == (world["tongzhou"]["programme"], world["tongzhou"]["item"])
+    assert (target.programme, target.item) == (a_draft_in_each_district["tongzhou"]["programme"], a_draft_in_each_district["tongzhou"]["item"])
 
 
-def test_reporter_posting_a_target_page_cannot_change_the_target(as_user, world):
-    target = world["tongzhou"]["target"]
+def test_reporter_posting_a_target_page_cannot_change_the_target(as_user, a_draft_in_each_district):
+    target = a_draft_in_each_district["tongzhou"]["target"]
 
     response = as_user("tongzhou_reporter").post(
         url("target", "change", target), {"name": "改掉的指标", "target_value": "1", **management_form()}
@@ -192,8 +179,8 @@ def test_reporter_posting_a_target_page_cannot_change_the_target(as_user, world)
     assert (target.name, target.target_value) == ("送清凉", 12000)
 
 
-def test_reviewer_cannot_change_a_report_value(as_user, world):
-    draft = world["tongzhou"]["progressreport"]
+def test_reviewer_cannot_change_a_report_value(as_user, a_draft_in_each_district):
+    draft = a_draft_in_each_district["tongzhou"]["progressreport"]
 
     response = as_user("nantong_reviewer").post(
         url("progressreport", "change", draft),
@@ -205,15 +192,15 @@ def test_reviewer_cannot_change_a_report_value(as_user, world):
     assert draft.value == 100
 
 
-def test_reporter_can_only_pick_targets_of_their_own_district(as_user, world):
+def test_reporter_can_only_pick_targets_of_their_own_district(as_user, a_draft_in_each_district):
     response = as_user("tongzhou_reporter").get(url("progressreport", "add"))
 
     choices = response.context["adminform"].form.fields["target"].queryset
-    assert list(choices) == [world["tongzhou"]["target"]]
+    assert list(choices) == [a_draft_in_each_district["tongzhou"]["target"]]
 
 
-def test_report_for_another_districts_target_is_refused(as_user, world):
-    jingkou = world["jingkou"]["target"]
+def test_report_for_another_districts_target_is_refused(as_user, a_draft_in_each_district):
+    jingkou = a_draft_in_each_district["jingkou"]["target"]
 
     response = as_user("tongzhou_reporter").post(
         url("progressreport", "add"),
@@ -225,7 +212,7 @@ def test_report_for_another_districts_target_is_refused(as_user, world):
     assert not ProgressReport.objects.filter(target=jingkou, period_end=datetime.date(2024, 7, 31)).exists()
 
 
-def test_manager_can_only_pick_their_own_region_for_a_programme(as_user, world):
+def test_manager_can_only_pick_their_own_region_for_a_programme(as_user, a_draft_in_each_district):
     response = as_user("tongzhou_manager").get(url("programme", "add"))
 
     regions = response.context["adminform"].form.fields["region"].queryset
@@ -234,8 +221,8 @@ def test_manager_can_only_pick_their_own_region_for_a_programme(as_user, world):
 
 @pytest.mark.parametrize("district", DISTRICTS)
 @pytest.mark.parametrize("name", USERS)
-def test_workflow_step_outside_the_region_is_404_and_changes_nothing(as_user, world, name, district):
-    draft = world[district]["progressreport"]
+def test_workflow_step_outside_the_region_is_404_and_changes_nothing(as_user, a_draft_in_each_district, name, district):
+    draft = a_draft_in_each_district[district]["progressreport"]
 
     response = as_user(name).post(url("progressreport", "workflow", draft), {"step": "submit"})
 
@@ -257,7 +244,7 @@ def test_import_page_is_for_reporters_and_managers(as_user, name):
 
 
 @pytest.mark.parametrize("name", ["nantong_reviewer", "zhenjiang_reviewer"])
-def test_reviewer_cannot_import_even_by_posting(as_user, world, name):
+def test_reviewer_cannot_import_even_by_posting(as_user, a_draft_in_each_district, name):
     file = SimpleUploadedFile("r.csv", "地区代码,年度,计划类型,事项序号,指标编号,截至日期,数值\n".encode())
 
     response = as_user(name).post(reverse("admin:tracking_progressreport_import"), {"file": file})
@@ -277,8 +264,8 @@ def test_export_contains_only_the_users_regions(as_user, name):
 
 @pytest.mark.parametrize("district", DISTRICTS)
 @pytest.mark.parametrize("name", USERS)
-def test_evidence_is_served_only_inside_the_region(as_user, world, name, district):
-    draft = world[district]["progressreport"]
+def test_evidence_is_served_only_inside_the_region(as_user, a_draft_in_each_district, name, district):
+    draft = a_draft_in_each_district[district]["progressreport"]
 
     response = as_user(name).get(url("progressreport", "evidence", draft))
 
@@ -289,15 +276,15 @@ def test_evidence_is_served_only_inside_the_region(as_user, world, name, distric
         assert response.status_code == 404
 
 
-def test_evidence_is_not_served_to_anonymous_users(world, client):
-    response = client.get(url("progressreport", "evidence", world["tongzhou"]["progressreport"]))
+def test_evidence_is_not_served_to_anonymous_users(a_draft_in_each_district, client):
+    response = client.get(url("progressreport", "evidence", a_draft_in_each_district["tongzhou"]["progressreport"]))
 
     assert response.status_code == 302
     assert "/login/" in response["Location"]
 
 
-def test_evidence_link_on_the_report_page_goes_through_the_permission_check(as_user, world):
-    draft = world["tongzhou"]["progressreport"]
+def test_evidence_link_on_the_report_page_goes_through_the_permission_check(as_user, a_draft_in_each_district):
+    draft = a_draft_in_each_district["tongzhou"]["progressreport"]
 
     page = as_user("tongzhou_reporter").get(url("progressreport", "change", draft)).content.decode()
 
@@ -307,19 +294,19 @@ def test_evidence_link_on_the_report_page_goes_through_the_permission_check(as_u
 
 @pytest.mark.parametrize("district", DISTRICTS)
 @pytest.mark.parametrize("name", ["tongzhou_reporter", "jingkou_manager", "nantong_reviewer"])
-def test_programme_template_is_404_outside_the_region(as_user, world, name, district):
-    response = as_user(name).get(url("programme", "template", world[district]["programme"]) + "?format=csv")
+def test_programme_template_is_404_outside_the_region(as_user, a_draft_in_each_district, name, district):
+    response = as_user(name).get(url("programme", "template", a_draft_in_each_district[district]["programme"]) + "?format=csv")
 
     assert response.status_code == (200 if district in HOME[name] else 404)
 
 
 @pytest.mark.parametrize("name", USERS)
-def test_dashboard_shows_only_the_users_regions(as_user, world, name):
+def test_dashboard_shows_only_the_users_regions(as_user, a_draft_in_each_district, name):
     response = as_user(name).get(reverse("admin:tracking_dashboard"))
 
     assert response.status_code == 200
     shown = {p.pk for p in response.context["programmes"]}
-    assert shown == {world[d]["programme"].pk for d in HOME[name]}
+    assert shown == {a_draft_in_each_district[d]["programme"].pk for d in HOME[name]}
 
 
 def test_memberships_are_for_superusers_only(as_user):
@@ -327,8 +314,8 @@ def test_memberships_are_for_superusers_only(as_user):
     assert as_user("superuser").get(reverse("admin:tracking_membership_changelist")).status_code == 200
 
 
-def test_history_of_a_report_can_be_read_but_not_reverted(as_user, world):
-    draft = world["tongzhou"]["progressreport"]
+def test_history_of_a_report_can_be_read_but_not_reverted(as_user, a_draft_in_each_district):
+    draft = a_draft_in_each_district["tongzhou"]["progressreport"]
     version = draft.history.earliest()
     client = as_user("tongzhou_reporter")
     history_url = reverse("admin:tracking_progressreport_simple_history", args=[draft.pk, version.history_id])
@@ -341,8 +328,8 @@ def test_history_of_a_report_can_be_read_but_not_reverted(as_user, world):
     assert draft.value == 100
 
 
-def test_history_of_a_jingkou_report_version_is_refused_to_tongzhou(as_user, world):
-    draft = world["jingkou"]["progressreport"]
+def test_history_of_a_jingkou_report_version_is_refused_to_tongzhou(as_user, a_draft_in_each_district):
+    draft = a_draft_in_each_district["jingkou"]["progressreport"]
     version = draft.history.earliest()
 
     response = as_user("tongzhou_reporter").get(
@@ -352,7 +339,7 @@ def test_history_of_a_jingkou_report_version_is_refused_to_tongzhou(as_user, wor
     assert response.status_code in (403, 404)
 
 
-def test_anonymous_users_see_no_admin_data(world, client):
+def test_anonymous_users_see_no_admin_data(a_draft_in_each_district, client):
     for path in [url("target", "changelist"), reverse("admin:tracking_progressreport_export"),
                  reverse("admin:tracking_dashboard")]:
         response = client.get(path)
@@ -365,8 +352,8 @@ def management_form(prefix="reports"):
             f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000"}
 
 
-def test_the_matrix_world_has_one_of_each_per_district(world):
-    # The world the matrix runs against: one of each per district, nothing else.
+def test_the_matrix_world_has_one_of_each_per_district(a_draft_in_each_district):
+    # The a_draft_in_each_district the matrix runs against: one of each per district, nothing else.
     assert Programme.objects.count() == Item.objects.count() == Target.objects.count() == 2
 
 

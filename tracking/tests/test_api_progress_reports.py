@@ -92,6 +92,8 @@ def test_created_report_as_the_client_sees_it(api, songqingliang, tongzhou_repor
         "reviewed_by": None,
         "reviewed_at": None,
         "review_note": "",
+        # What the workflow lets the client do next (tracking.workflow).
+        "steps": ["submit"],
     }
 
 

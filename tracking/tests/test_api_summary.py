@@ -4,10 +4,10 @@ import datetime
 
 import pytest
 
-from tracking.models import Item, ProgressReport
+from tracking.models import ProgressReport
 from tracking.services import approve_report
 
-from .conftest import bulk_targets, make_plan, make_target, report
+from .conftest import bulk_targets, report
 
 D = datetime.date
 S = ProgressReport.Status
@@ -15,36 +15,12 @@ URL = "/api/v1/summary/"
 AS_OF = "2024-07-01"
 
 
-@pytest.fixture
-def world(songqingliang, jingkou_target, tongzhou_plan):
-    """As of 2024-07-01 (50 % of the year gone):
-
-    Tongzhou 2024: 送清凉 50 % on track, 建会率 101 % achieved, 培训 not started (0 %),
-    a figure without target value (reported). Nantong's own city programme: one
-    target, not started. Jingkou 2024: 职工培训 achieved, one report pending.
-    Kunshan 2024: one target behind. Tongzhou 2023: one target (another year).
-    """
-    report(songqingliang, D(2024, 6, 30), 6000)
-    rate = make_target(tongzhou_plan, number=6, code="6.1", name="建会率", target_value="95", aggregation="latest")
-    report(rate, D(2024, 6, 30), 96)
-    make_target(tongzhou_plan, number=7, code="7.1", name="培训", target_value="300")
-    figure = make_target(tongzhou_plan, number=8, code="8.1", name="参与人次", target_value=None)
-    report(figure, D(2024, 5, 31), 105000)
-    make_target(make_plan("320600"), number=1, code="1.1", name="市级指标", target_value="10")
-    report(jingkou_target, D(2024, 6, 30), 500)
-    report(jingkou_target, D(2024, 6, 29), 20, status=S.SUBMITTED)
-    kunshan = make_target(make_plan("320583"), number=2, code="2.1", name="帮扶", target_value="1000")
-    Item.objects.filter(pk=kunshan.item_id).update(category="rights")
-    report(kunshan, D(2024, 3, 31), 100)
-    make_target(make_plan("320612", year=2023), number=1, code="1.1", name="去年的")
-
-
 def groups(response):
     assert response.status_code == 200, response.content
     return {group["key"]: group for group in response.json()["groups"]}
 
 
-def test_per_province_without_a_region(api, world, superuser):
+def test_per_province_without_a_region(api, plans_across_jiangsu, superuser):
     response = api(superuser).get(URL, {"as_of": AS_OF})
 
     body = response.json()
@@ -58,7 +34,7 @@ def test_per_province_without_a_region(api, world, superuser):
     }
 
 
-def test_per_city_under_the_province(api, world, superuser):
+def test_per_city_under_the_province(api, plans_across_jiangsu, superuser):
     by_city = groups(api(superuser).get(URL, {"as_of": AS_OF, "region": "320000"}))
 
     assert {key: (g["name"], g["targets"]) for key, g in by_city.items()} == {
@@ -71,7 +47,7 @@ def test_per_city_under_the_province(api, world, superuser):
     assert by_city["320600"]["mean_completion"] == pytest.approx((50 + 96 / 95 * 100 + 0 + 0) / 4)
 
 
-def test_per_district_under_a_city_keeps_the_citys_own_programme_apart(api, world, superuser):
+def test_per_district_under_a_city_keeps_the_citys_own_programme_apart(api, plans_across_jiangsu, superuser):
     by_district = groups(api(superuser).get(URL, {"as_of": AS_OF, "region": "320600"}))
 
     assert {key: (g["name"], g["targets"]) for key, g in by_district.items()} == {
@@ -80,7 +56,7 @@ def test_per_district_under_a_city_keeps_the_citys_own_programme_apart(api, worl
     }
 
 
-def test_per_category(api, world, superuser):
+def test_per_category(api, plans_across_jiangsu, superuser):
     by_category = groups(api(superuser).get(URL, {"as_of": AS_OF, "group_by": "category"}))
 
     assert {key: (g["name"], g["targets"]) for key, g in by_category.items()} == {
@@ -89,7 +65,7 @@ def test_per_category(api, world, superuser):
     }
 
 
-def test_per_programme(api, world, superuser, tongzhou_plan):
+def test_per_programme(api, plans_across_jiangsu, superuser, tongzhou_plan):
     by_programme = groups(api(superuser).get(URL, {"as_of": AS_OF, "group_by": "programme", "region": "320612"}))
 
     assert list(by_programme) == [str(tongzhou_plan.pk)]
@@ -97,20 +73,20 @@ def test_per_programme(api, world, superuser, tongzhou_plan):
     assert by_programme[str(tongzhou_plan.pk)]["targets"] == 4
 
 
-def test_year_and_kind_select_the_programmes(api, world, superuser):
+def test_year_and_kind_select_the_programmes(api, plans_across_jiangsu, superuser):
     client = api(superuser)
 
     assert groups(client.get(URL, {"year": 2023}))["320000"]["targets"] == 1
     assert groups(client.get(URL, {"year": 2024, "kind": "review"})) == {}
 
 
-def test_year_defaults_to_this_year(api, world, superuser):
+def test_year_defaults_to_this_year(api, plans_across_jiangsu, superuser):
     body = api(superuser).get(URL).json()
 
     assert body["year"] == datetime.date.today().year
 
 
-def test_users_count_only_what_they_see(api, world, tongzhou_reporter):
+def test_users_count_only_what_they_see(api, plans_across_jiangsu, tongzhou_reporter):
     by_city = groups(api(tongzhou_reporter).get(URL, {"as_of": AS_OF, "region": "320000"}))
 
     assert {key: g["targets"] for key, g in by_city.items()} == {"320600": 4}
@@ -126,14 +102,14 @@ def test_users_count_only_what_they_see(api, world, tongzhou_reporter):
         ({"kind": "plan"}, "kind"),
     ],
 )
-def test_invalid_parameters_are_400(api, world, superuser, params, field):
+def test_invalid_parameters_are_400(api, plans_across_jiangsu, superuser, params, field):
     response = api(superuser).get(URL, params)
 
     assert response.status_code == 400
     assert list(response.json()) == [field]
 
 
-def test_answers_304_until_an_approval(api, world, superuser, nantong_reviewer, songqingliang):
+def test_answers_304_until_an_approval(api, plans_across_jiangsu, superuser, nantong_reviewer, songqingliang):
     client = api(superuser)
     etag = client.get(URL, {"year": 2024})["ETag"]
     assert client.get(URL, {"year": 2024}, HTTP_IF_NONE_MATCH=etag).status_code == 304

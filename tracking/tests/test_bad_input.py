@@ -6,7 +6,6 @@ and an md5 over every row of every tracking_* table, history included, are the
 same before and after.
 """
 
-import datetime
 import hashlib
 import io
 import json
@@ -18,7 +17,6 @@ from openpyxl import Workbook
 
 from tracking.models import ProgressReport
 
-from .conftest import report
 
 
 S = ProgressReport.Status
@@ -76,29 +74,17 @@ def with_merged_header(sheet):
     sheet.append(["320612", 2024, "annual_plan", 4, "4.1", "2024-07-31", 100, ""])
 
 
-@pytest.fixture
-def world(songqingliang, jingkou_target, tongzhou_reporter, nantong_reviewer):
-    """Reports in every state, so that a write that slipped through would show."""
-    june = datetime.date(2024, 6, 1)
-    reports = {
-        state: report(songqingliang, june + datetime.timedelta(days=n), 100 + n, status=state, note="原备注")
-        for n, state in enumerate(S.values)
-    }
-    reports["jingkou"] = report(jingkou_target, june, 50, status=S.DRAFT)
-    return {"target": songqingliang, "jingkou_target": jingkou_target, "reports": reports}
-
-
-def new_report(world, **overrides):
-    body = {"target": world["target"].pk, "period_end": "2024-07-31", "value": "100", "note": ""}
+def new_report(reports_in_every_state, **overrides):
+    body = {"target": reports_in_every_state["target"].pk, "period_end": "2024-07-31", "value": "100", "note": ""}
     return {**body, **overrides}
 
 
-def no_body(world):
+def no_body(reports_in_every_state):
     return {}
 
 
 # (case id, who, method, path, request keywords). Paths and bodies are
-# functions of the world because ids differ between databases.
+# functions of the reports_in_every_state because ids differ between databases.
 API_CASES = [
     ("negative value", "reporter", "post", "/api/v1/progress-reports/", lambda w: {"data": new_report(w, value="-5")}),
     ("NaN", "reporter", "post", "/api/v1/progress-reports/", lambda w: {"data": new_report(w, value="NaN")}),
@@ -205,11 +191,11 @@ def message_of(response):
 
 
 @pytest.mark.parametrize("case", API_CASES, ids=[case[0] for case in API_CASES])
-def test_bad_api_input_is_refused_in_chinese_and_writes_nothing(case, world, api, tongzhou_reporter, nantong_reviewer):
+def test_bad_api_input_is_refused_in_chinese_and_writes_nothing(case, reports_in_every_state, api, tongzhou_reporter, nantong_reviewer):
     _name, who, method, path, request = case
     client = api(tongzhou_reporter if who == "reporter" else nantong_reviewer)
-    path = path(world) if callable(path) else path
-    kwargs = request(world) if callable(request) else {}
+    path = path(reports_in_every_state) if callable(path) else path
+    kwargs = request(reports_in_every_state) if callable(request) else {}
     if "format" not in kwargs and "content_type" not in kwargs and method != "get":
         kwargs["format"] = "json"
     before = fingerprint()
@@ -254,7 +240,7 @@ ADMIN_IMPORT_CASES = [
 
 
 @pytest.mark.parametrize("upload", [c[1] for c in ADMIN_IMPORT_CASES], ids=[c[0] for c in ADMIN_IMPORT_CASES])
-def test_bad_admin_import_is_refused_in_chinese_and_writes_nothing(upload, world, logged_in, tongzhou_reporter, media_root):
+def test_bad_admin_import_is_refused_in_chinese_and_writes_nothing(upload, reports_in_every_state, logged_in, tongzhou_reporter, media_root):
     client = logged_in(tongzhou_reporter)
     before = fingerprint()
 
@@ -267,7 +253,7 @@ def test_bad_admin_import_is_refused_in_chinese_and_writes_nothing(upload, world
     assert fingerprint() == before
 
 
-def test_admin_import_over_the_size_limit_is_refused(world, logged_in, tongzhou_reporter, media_root, settings):
+def test_admin_import_over_the_size_limit_is_refused(reports_in_every_state, logged_in, tongzhou_reporter, media_root, settings):
     settings.TRACKING_IMPORT_MAX_BYTES = 1024
     client = logged_in(tongzhou_reporter)
     before = fingerprint()
@@ -279,7 +265,7 @@ def test_admin_import_over_the_size_limit_is_refused(world, logged_in, tongzhou_
     assert fingerprint() == before
 
 
-def test_api_import_over_the_size_limit_is_refused(world, api, tongzhou_reporter, settings):
+def test_api_import_over_the_size_limit_is_refused(reports_in_every_state, api, tongzhou_reporter, settings):
     settings.TRACKING_IMPORT_MAX_BYTES = 1024
     before = fingerprint()
 
@@ -292,7 +278,7 @@ def test_api_import_over_the_size_limit_is_refused(world, api, tongzhou_reporter
     assert fingerprint() == before
 
 
-def test_admin_import_confirmation_with_a_forged_token_writes_nothing(world, logged_in, tongzhou_reporter, media_root):
+def test_admin_import_confirmation_with_a_forged_token_writes_nothing(reports_in_every_state, logged_in, tongzhou_reporter, media_root):
     client = logged_in(tongzhou_reporter)
     before = fingerprint()
 
@@ -305,16 +291,16 @@ def test_admin_import_confirmation_with_a_forged_token_writes_nothing(world, log
 SCRIPT = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
-def test_html_in_a_note_comes_out_escaped_in_the_admin(world, api, logged_in, tongzhou_reporter):
+def test_html_in_a_note_comes_out_escaped_in_the_admin(reports_in_every_state, api, logged_in, tongzhou_reporter):
     created = api(tongzhou_reporter).post(
-        "/api/v1/progress-reports/", new_report(world, note=SCRIPT), format="json"
+        "/api/v1/progress-reports/", new_report(reports_in_every_state, note=SCRIPT), format="json"
     )
     assert created.status_code == 201, created.content
     client = logged_in(tongzhou_reporter)
     pages = [
         f"/admin/tracking/progressreport/{created.json()['id']}/change/",
         f"/admin/tracking/progressreport/{created.json()['id']}/history/",
-        f"/admin/tracking/target/{world['target'].pk}/change/",
+        f"/admin/tracking/target/{reports_in_every_state['target'].pk}/change/",
         "/admin/tracking/progressreport/?q=alert",
     ]
     for page in pages:
@@ -324,7 +310,7 @@ def test_html_in_a_note_comes_out_escaped_in_the_admin(world, api, logged_in, to
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in change_page
 
 
-def test_html_in_an_imported_note_comes_out_escaped_in_the_preview(world, logged_in, tongzhou_reporter, media_root):
+def test_html_in_an_imported_note_comes_out_escaped_in_the_preview(reports_in_every_state, logged_in, tongzhou_reporter, media_root):
     client = logged_in(tongzhou_reporter)
     note = SCRIPT.replace('"', "'")
 
@@ -337,12 +323,12 @@ def test_html_in_an_imported_note_comes_out_escaped_in_the_preview(world, logged
 
 @pytest.mark.parametrize("written", ["12,000", "１２０００", "12，000", " 12000 ", "12000.0000"])
 def test_a_figure_written_as_in_a_spreadsheet_means_the_same_through_the_api_and_the_import(
-    written, world, api, tongzhou_reporter
+    written, reports_in_every_state, api, tongzhou_reporter
 ):
     """Decided: the API reads values by the import's rule (importing.parse_value), so both accept these as 12000."""
     client = api(tongzhou_reporter)
 
-    entered = client.post("/api/v1/progress-reports/", new_report(world, value=written, period_end="2024-07-30"),
+    entered = client.post("/api/v1/progress-reports/", new_report(reports_in_every_state, value=written, period_end="2024-07-30"),
                           format="json")
     imported = client.post("/api/v1/progress-reports/import/", [import_row(value=written)], format="json")
 
@@ -352,9 +338,9 @@ def test_a_figure_written_as_in_a_spreadsheet_means_the_same_through_the_api_and
     assert list(values) == [12000, 12000]
 
 
-def test_an_edit_from_a_stale_read_is_refused_with_412(world, api, tongzhou_reporter):
+def test_an_edit_from_a_stale_read_is_refused_with_412(reports_in_every_state, api, tongzhou_reporter):
     client = api(tongzhou_reporter)
-    url = f"/api/v1/progress-reports/{world['reports'][S.DRAFT].pk}/"
+    url = f"/api/v1/progress-reports/{reports_in_every_state['reports'][S.DRAFT].pk}/"
     read = client.get(url)["ETag"]
     edited = client.patch(url, {"value": "200"}, format="json", HTTP_IF_MATCH=read)
     assert edited.status_code == 200 and edited["ETag"] != read
@@ -370,10 +356,10 @@ def test_an_edit_from_a_stale_read_is_refused_with_412(world, api, tongzhou_repo
     assert client.patch(url, {"value": "300"}, format="json", HTTP_IF_MATCH=edited["ETag"]).status_code == 200
 
 
-def test_a_reviewer_approves_only_the_version_they_read(world, api, tongzhou_reporter, nantong_reviewer):
+def test_a_reviewer_approves_only_the_version_they_read(reports_in_every_state, api, tongzhou_reporter, nantong_reviewer):
     """Read, returned by someone else, edited and resubmitted: approving the old read is a 412."""
     reviewer, reporter = api(nantong_reviewer), api(tongzhou_reporter)
-    pk = world["reports"][S.SUBMITTED].pk
+    pk = reports_in_every_state["reports"][S.SUBMITTED].pk
     url = f"/api/v1/progress-reports/{pk}/"
     seen = reviewer.get(url)["ETag"]
     assert reviewer.post(url + "return/", {"review_note": "请核对"}, format="json").status_code == 200
@@ -389,9 +375,9 @@ def test_a_reviewer_approves_only_the_version_they_read(world, api, tongzhou_rep
     assert reviewer.post(url + "approve/", {}, format="json", HTTP_IF_MATCH=current).status_code == 200
 
 
-def test_a_delete_from_a_stale_read_is_refused(world, api, tongzhou_reporter):
+def test_a_delete_from_a_stale_read_is_refused(reports_in_every_state, api, tongzhou_reporter):
     client = api(tongzhou_reporter)
-    url = f"/api/v1/progress-reports/{world['reports'][S.DRAFT].pk}/"
+    url = f"/api/v1/progress-reports/{reports_in_every_state['reports'][S.DRAFT].pk}/"
     read = client.get(url)["ETag"]
     client.patch(url, {"note": "改过"}, format="json")
     before = fingerprint()
@@ -403,7 +389,7 @@ def test_a_delete_from_a_stale_read_is_refused(world, api, tongzhou_reporter):
 @pytest.mark.parametrize("path", [
     "/admin/tracking/target/?q=%E9%80%81%00", "/admin/tracking/progressreport/?q=%00", "/admin/tracking/region/3206%0012/change/",
 ])
-def test_nul_in_an_admin_url_is_a_400(path, world, logged_in, tongzhou_reporter):
+def test_nul_in_an_admin_url_is_a_400(path, reports_in_every_state, logged_in, tongzhou_reporter):
     before = fingerprint()
 
     response = logged_in(tongzhou_reporter).get(path, HTTP_ACCEPT="text/html")

@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from benchmarks import run as bench
 from tracking.models import Programme, ProgressReport, Region, Target
-from tracking.services import stale_targets, wrong_tallies
+from tracking.tallies import wrong_tallies
+from tracking.totals import stale_targets
 
 SEED_CODES = ["320000", "320500", "320600", "321100", "320582", "320583", "320612", "321102"]
 

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
-from tracking.api import data_version
+from tracking.db import data_version
 from tracking.models import Item, Programme, ProgressReport, Region, Target
 
 from .conftest import report

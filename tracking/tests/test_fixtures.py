@@ -112,7 +112,7 @@ def test_loading_the_fixtures_twice_leaves_the_counts_unchanged(seeded):
 
 
 def test_stored_totals_of_seeded_targets_match_their_reports(seeded):
-    from tracking.services import stale_targets
+    from tracking.totals import stale_targets
 
     assert stale_targets() == []
     assert not Target.objects.with_progress().filter(programme__kind="review", progress__isnull=True).exists()

@@ -25,7 +25,7 @@ import pytest
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from tracking import api as api_views
+from tracking.api import targets as api_views
 
 opted_in = pytest.mark.skipif(
     os.environ.get("TRACKING_OUTAGE_TEST") != "1",
@@ -193,7 +193,7 @@ def test_a_database_error_is_a_503_json_answer_without_details(error, api, tongz
 
 
 def test_a_database_error_in_the_admin_is_a_503_page(logged_in, tongzhou_reporter, monkeypatch):
-    from tracking.admin import TargetAdmin
+    from tracking.admin.targets import TargetAdmin
 
     def fail(*args, **kwargs):
         raise OperationalError("server closed the connection unexpectedly")

@@ -7,8 +7,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
+from tracking import services
 from tracking.models import ProgressReport, Target
-from tracking.services import repair_progress, stale_targets
+from tracking.totals import repair_progress, stale_targets
 
 from .conftest import make_target, report
 
@@ -160,16 +161,17 @@ def test_negative_value_is_refused_by_the_database(songqingliang):
     assert ProgressReport.objects.count() == 0
 
 
-def test_stored_totals_follow_edits_and_deletes(songqingliang):
+def test_stored_totals_follow_returns_and_deletions(songqingliang, nantong_reviewer, tongzhou_reporter):
     first = report(songqingliang, D(2024, 3, 31), 4000)
     second = report(songqingliang, D(2024, 6, 30), 2000)
 
-    second.status = S.RETURNED
-    second.save()
+    services.return_report(user=nantong_reviewer, report=second, note="数字有误")
     assert figures(songqingliang).progress == Decimal("4000")
 
-    first.delete()
+    services.return_report(user=nantong_reviewer, report=first, note="重新核对")
+    services.delete_report(user=tongzhou_reporter, report=first)
     assert figures(songqingliang).progress is None
+    assert not ProgressReport.objects.filter(pk=first.pk).exists()
     assert stale_targets() == []
 
 
@@ -178,7 +180,7 @@ def test_changing_aggregation_recomputes_progress(songqingliang):
     report(songqingliang, D(2024, 6, 30), 2000)
 
     songqingliang.aggregation = Target.Aggregation.LATEST
-    songqingliang.save()
+    services.save_target(target=songqingliang)
 
     assert figures(songqingliang).progress == Decimal("2000")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from rest_framework.authtoken.models import Token
 
-from tracking.middleware import JsonLinesFormatter
+from tracking.logs import JsonLinesFormatter
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -128,7 +128,7 @@ def test_a_user_flooding_the_api_gets_429_in_chinese(api, tongzhou_reporter, jin
 def test_a_throttle_stores_a_count_whatever_the_rate(rf, tongzhou_reporter):
     # DRF's own throttle stores every request's timestamp, so its cache entry,
     # pickled on each request, grows with the rate; ours stays one number.
-    from tracking.reliability import UserThrottle
+    from tracking.api.throttling import UserThrottle
 
     cache.clear()
     request = rf.get("/api/v1/targets/")
@@ -155,7 +155,7 @@ def test_anonymous_password_guessing_on_the_token_endpoint_is_throttled(api, cle
 
 
 def test_forwarded_for_is_trusted_only_as_far_as_the_configured_proxies(rf, settings):
-    from tracking.reliability import client_ip
+    from tracking.lockout import client_ip
 
     request = rf.get("/", REMOTE_ADDR="172.18.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7")
     assert client_ip(request) == "172.18.0.2"

@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from tracking import services
+from tracking.workflow import WorkflowConflict
 from tracking.models import ProgressReport, Target
 
 S = ProgressReport.Status
@@ -54,7 +55,7 @@ def test_reporter_cannot_edit_an_approved_report(draft, tongzhou_reporter, nanto
     services.submit_report(user=tongzhou_reporter, report=draft)
     services.approve_report(user=nantong_reviewer, report=draft)
 
-    with pytest.raises(services.WorkflowConflict):
+    with pytest.raises(WorkflowConflict):
         services.update_report(user=tongzhou_reporter, report=draft, value=Decimal("1"))
     assert ProgressReport.objects.get().value == Decimal("6000")
 
@@ -73,7 +74,7 @@ def test_second_approval_of_the_same_report_is_a_conflict(draft, tongzhou_report
     services.submit_report(user=tongzhou_reporter, report=draft)
     services.approve_report(user=nantong_reviewer, report=draft)
 
-    with pytest.raises(services.WorkflowConflict):
+    with pytest.raises(WorkflowConflict):
         services.approve_report(user=nantong_reviewer, report=draft)
 
 

@@ -17,7 +17,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from tracking.models import Item, Programme, ProgrammeTally, ProgressReport, Region, Target
+from tracking import tallies, totals
+from tracking.models import Item, Programme, ProgressReport, Region, Target
 
 # The seed fixtures' regions. Generated codes skip them so that `manage.py seed`
 # still loads into a generated database; 320000 is only created (identically
@@ -369,13 +370,13 @@ class Command(BaseCommand):
 def refresh_all_totals():
     """Every target's stored totals from its reports, in one set-based pass; then every programme tally.
 
-    Equal by construction to Target.objects.refresh_progress() (verify_progress
-    checks it); it replaces 4 correlated subqueries per target by one scan of
+    Equal to tracking.totals.refresh() (verify_progress checks it, and
+    test_progress_rule.py on random data); it replaces 4 correlated subqueries per target by one scan of
     the reports, which on PostgreSQL is several times faster at full size.
-    Other databases use refresh_progress() itself.
+    Other databases use tracking.totals.refresh() itself.
     """
     if connection.vendor != "postgresql":
-        return Target.objects.all().refresh_progress()
+        return totals.refresh(Target.objects.all())
     sql = """
         UPDATE tracking_target AS t SET
             cached_progress = CASE WHEN t.aggregation = %(sum)s THEN r.approved_sum ELSE r.latest_value END,
@@ -407,7 +408,7 @@ def refresh_all_totals():
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         updated = cursor.rowcount
-    ProgrammeTally.recount(Programme.objects.values_list("pk", flat=True))
+    tallies.recount(Programme.objects.values_list("pk", flat=True))
     # Targets without any report keep their defaults, which are what
-    # refresh_progress() would store for them.
+    # totals.refresh() would store for them.
     return updated

@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from tracking.services import grant_role
+from tracking.access import grant_role
 
 
 ENGLISH = {

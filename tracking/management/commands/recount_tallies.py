@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from tracking.models import ProgrammeTally
+from tracking import tallies
 
 
 class Command(BaseCommand):
@@ -10,5 +10,5 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        recounted, created = ProgrammeTally.objects.catch_up()
+        recounted, created = tallies.catch_up()
         self.stdout.write(f"recounted {recounted} expired programme tally(ies), created {created} missing")

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from tracking.services import repair_progress, repair_tallies, stale_targets, wrong_tallies
+from tracking.tallies import repair_tallies, wrong_tallies
+from tracking.totals import repair_progress, stale_targets
 
 
 class Command(BaseCommand):

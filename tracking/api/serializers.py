@@ -2,73 +2,20 @@
 
 Fields are listed explicitly; everything a client may not set is read-only.
 Writes go through tracking.services, so no serializer here saves anything
-itself: the views pass validated_data to a service function.
+itself: the views pass validated_data to a service function. List pages and
+the programme detail are rendered from values() rows (tracking.api.rows).
 """
-
-import functools
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from .importing import parse_value
-from .models import VALUE_FIELD, Category, Item, Programme, ProgressReport, Region, Target
+from drf_spectacular.utils import extend_schema_field
 
-
-class RowsSerializer(serializers.ListSerializer):
-    """Many rows from values(), each field converted by its own to_representation(): the same JSON, faster.
-
-    For a page of 100 targets, building model instances and DRF's walk over
-    every field of every row (get_attribute, the readable-fields generator,
-    a dict per row) cost more than the query. Here each field's values()
-    path and converter are found once per list, and a row is one dict
-    comprehension. Model instances (a single object's serializer, or a
-    caller passing objects) take DRF's usual way.
-    """
-
-    def to_representation(self, data):
-        rows = data.all() if isinstance(data, models.manager.BaseManager) else data
-        if not isinstance(rows, list):
-            rows = list(rows)
-        if rows and not isinstance(rows[0], dict):
-            return super().to_representation(rows)
-        return rows_data(type(self.child), rows)
-
-
-def rows_data(serializer_class, rows):
-    """values() rows as serializer_class would render their objects (its fields all flat and read-only)."""
-    plan = row_plan(serializer_class)
-    return [{name: None if (value := row[path]) is None else convert(value) for name, path, convert in plan} for row in rows]
-
-
-@functools.cache
-def row_plan(serializer_class):
-    """(name, values() path, converter) for each field of a serializer of flat, read-only fields.
-
-    Built once per class: building a ModelSerializer's fields costs more than
-    serializing a page, and these fields' conversions do not depend on the
-    request.
-    """
-    plan = []
-    for name, field in serializer_class().fields.items():
-        if isinstance(field, serializers.PrimaryKeyRelatedField):
-            # values() gives the related row's key itself.
-            convert = field.pk_field.to_representation if field.pk_field else _same
-        elif isinstance(field, (serializers.BaseSerializer, serializers.SerializerMethodField)):
-            raise TypeError(f"{serializer_class.__name__}.{name}: RowsSerializer handles flat fields only")
-        else:
-            convert = field.to_representation
-        plan.append((name, "__".join(field.source_attrs), convert))
-    return plan
-
-
-def row_paths(serializer_class):
-    """What to pass to values() for RowsSerializer."""
-    return [path for _, path, _ in row_plan(serializer_class)]
-
-
-def _same(value):
-    return value
+from .. import workflow
+from ..importing import parse_value
+from ..models import VALUE_FIELD, Category, Item, Programme, ProgressReport, Region, Target
+from .rows import RowsSerializer
 
 
 def figure(**kwargs):
@@ -158,10 +105,12 @@ class NestedTargetSerializer(ProgressFields, serializers.ModelSerializer):
         list_serializer_class = RowsSerializer
 
 
-class ItemFieldsSerializer(serializers.ModelSerializer):
+class ItemSerializer(serializers.ModelSerializer):
+    targets = NestedTargetSerializer(many=True, read_only=True, help_text=_("该事项的指标及其进度"))
+
     class Meta:
         model = Item
-        fields = ["id", "number", "title", "text", "category"]
+        fields = ["id", "number", "title", "text", "category", "targets"]
         read_only_fields = fields
         extra_kwargs = {
             "id": {"help_text": _("事项 id")},
@@ -170,14 +119,6 @@ class ItemFieldsSerializer(serializers.ModelSerializer):
             "text": {"help_text": _("事项全文")},
             "category": {"help_text": _("事项类别")},
         }
-
-
-class ItemSerializer(ItemFieldsSerializer):
-    targets = NestedTargetSerializer(many=True, read_only=True, help_text=_("该事项的指标及其进度"))
-
-    class Meta(ItemFieldsSerializer.Meta):
-        fields = [*ItemFieldsSerializer.Meta.fields, "targets"]
-        read_only_fields = fields
 
 
 class ProgrammeSerializer(serializers.ModelSerializer):
@@ -266,21 +207,34 @@ class ProgressReportSerializer(serializers.ModelSerializer):
     reviewed_by = serializers.CharField(
         source="reviewed_by.username", read_only=True, allow_null=True, label=_("审核人"), help_text=_("审核人用户名")
     )
+    steps = serializers.SerializerMethodField(
+        label=_("可进行的操作"),
+        help_text=_("当前用户现在可以对该填报进行的操作（submit 提交审核、approve 审核通过、return 退回），由审核流程决定"),
+    )
 
     class Meta:
         model = ProgressReport
         fields = [
             "id", "target", "region", "period_end", "value", "qualifier", "note", "source_quote", "status",
-            "created_by", "created_at", "reviewed_by", "reviewed_at", "review_note", "updated_at",
+            "created_by", "created_at", "reviewed_by", "reviewed_at", "review_note", "updated_at", "steps",
         ]
         read_only_fields = [
             "id", "region", "source_quote", "status", "created_by", "created_at", "reviewed_by", "reviewed_at",
-            "review_note", "updated_at",
+            "review_note", "updated_at", "steps",
         ]
         extra_kwargs = REPORT_FIELD_HELP
         # One report per target and date is checked by the service's
         # full_clean(), in the same transaction as the write.
         validators = []
+
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=workflow.STATUS_STEPS)))
+    def get_steps(self, report):
+        request = self.context.get("request")
+        if request is None:
+            return []
+        # Every report a request reaches is among its user's regions (the views start from visible_to()).
+        return workflow.steps_for(request.user, report, in_scope=True)
 
 
 class ProgressReportUpdateSerializer(ProgressReportSerializer):
@@ -361,3 +315,4 @@ class SummarySerializer(serializers.Serializer):
     group_by = serializers.CharField(help_text=_("分组方式"))
     region = serializers.CharField(allow_null=True, help_text=_("统计范围的地区代码"))
     groups = SummaryGroupSerializer(many=True, help_text=_("各分组的统计"))
+

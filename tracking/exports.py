@@ -9,8 +9,10 @@ are there for the reader and are ignored on import.
 from decimal import Decimal
 
 import tablib
+from django.http import Http404, HttpResponse
 from django.utils import timezone
 from import_export import fields, resources
+from import_export.formats.base_formats import CSV, XLSX
 
 from .importing import COLUMNS
 from .models import ProgressReport, Target
@@ -121,3 +123,18 @@ def programme_template(programme):
              "", "", "", ""]
         )
     return dataset
+
+
+def spreadsheet_response(dataset, fmt, name):
+    if fmt == "csv":
+        # The BOM makes Excel read the file as UTF-8 instead of the local code page.
+        content = ("\ufeff" + CSV().export_data(dataset)).encode("utf-8")
+        content_type, extension = "text/csv; charset=utf-8", "csv"
+    elif fmt in (None, "", "xlsx"):
+        content = XLSX().export_data(dataset)
+        content_type, extension = XLSX().get_content_type(), "xlsx"
+    else:
+        raise Http404
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}.{extension}"'
+    return response

@@ -10,7 +10,7 @@ from django import forms
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from .models import Category, Programme, ProgressReport, Region, Target
+from ..models import Category, Programme, ProgressReport, Region, Target
 
 
 class IntegerFilter(django_filters.NumberFilter):

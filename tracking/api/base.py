@@ -1,0 +1,131 @@
+"""What every viewset shares: scope, the read policy, strict ordering, and list/retrieve with conditional GET."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import F
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions, filters, viewsets
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from .conditional import ConditionalGetMixin
+from .pagination import PageNumber
+
+
+def visible(model, request):
+    """What this request may read: the one scoping rule, opened up for public dashboards.
+
+    With TRACKING_PUBLIC_READ on, anonymous reads see every region (a public
+    big screen has no membership); everyone else, and every write, goes
+    through visible_to().
+    """
+    if settings.TRACKING_PUBLIC_READ and request.method in SAFE_METHODS and not request.user.is_authenticated:
+        return model.objects.all()
+    return model.objects.visible_to(request.user)
+
+
+class ReadPolicy(BasePermission):
+    """Everything needs a user, except reads when TRACKING_PUBLIC_READ opens them to anonymous dashboards.
+
+    Roles and regions are not checked here: the querysets (visible_to) and the
+    services (tracking.workflow, tracking.access) do that.
+    """
+
+    def has_permission(self, request, view):
+        if request.user.is_authenticated:
+            return True
+        return settings.TRACKING_PUBLIC_READ and request.method in SAFE_METHODS
+
+
+class StrictOrdering(filters.OrderingFilter):
+    """?ordering= on the listed fields only (anything else is a 400), nulls last, then id.
+
+    The id tie-break keeps page boundaries stable when many rows share a value.
+    """
+
+    def get_ordering(self, request, queryset, view):
+        param = request.query_params.get(self.ordering_param)
+        if not param:
+            return self.get_default_ordering(view)
+        fields = [part.strip() for part in param.split(",") if part.strip()]
+        unknown = [name for name in fields if name.removeprefix("-") not in view.ordering_fields]
+        if unknown:
+            choices = ", ".join(view.ordering_fields)
+            raise exceptions.ValidationError(
+                {self.ordering_param: [_("不能按“%(field)s”排序，可选：%(choices)s") % {"field": unknown[0], "choices": choices}]}
+            )
+        return fields
+
+    def filter_queryset(self, request, queryset, view):
+        ordering = self.get_ordering(request, queryset, view)
+        if request.query_params.get(self.ordering_param):
+            sources = getattr(view, "ordering_sources", {})
+            ordering = [
+                F(sources.get(name.removeprefix("-"), name.removeprefix("-"))).desc(nulls_last=True)
+                if name.startswith("-")
+                else F(sources.get(name, name)).asc(nulls_last=True)
+                for name in ordering
+            ]
+        return queryset.order_by(*ordering, "pk")
+
+
+class ApiViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
+    """list and retrieve with conditional GET, unpaginated CSV, and JSON errors whatever the format."""
+
+    permission_classes = [ReadPolicy]
+    pagination_class = PageNumber
+    csv_exclude = []
+
+    def get_lookup_queryset(self):
+        queryset = self.filter_queryset(self.get_queryset())
+        lookup = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
+        try:
+            return queryset.filter(**{self.lookup_field: lookup})
+        except (TypeError, ValueError, DjangoValidationError):
+            # /targets/abc/ is a missing target, not a server error.
+            raise Http404 from None
+
+    def get_object(self):
+        return get_object_or_404(self.get_lookup_queryset())
+
+    def get_renderers(self):
+        # CSV is a download of what GET returns; writes and other actions answer in JSON only.
+        renderers = super().get_renderers()
+        # (No action: a method the view lacks, answered 405 whatever the format.)
+        if self.action not in ("list", "retrieve", None):
+            renderers = [r for r in renderers if r.format != "csv"]
+        return renderers
+
+    def paginate_queryset(self, queryset):
+        # A CSV download is for a spreadsheet, which wants every row in one file.
+        if self.request.accepted_renderer.format == "csv":
+            return None
+        return super().paginate_queryset(queryset)
+
+    def list(self, request, *args, **kwargs):
+        # The ETag covers the whole query string, so a client holding one was
+        # answered for these parameters before: the filters need not be built
+        # again to tell it nothing changed.
+        return self.conditional(lambda: self.list_response(self.filter_queryset(self.get_queryset())))
+
+    def list_response(self, queryset):
+        page = self.paginate_queryset(queryset)
+        if page is not None:
+            return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        response = Response(self.get_serializer(queryset, many=True).data)
+        if self.request.accepted_renderer.format == "csv":
+            response["Content-Disposition"] = f'attachment; filename="{self.basename}.csv"'
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        return self.conditional(lambda: Response(self.get_serializer(self.get_object()).data))
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        # Errors are JSON even when CSV was asked for, so a script can read them.
+        if getattr(response, "exception", False) and getattr(request, "accepted_renderer", None):
+            if request.accepted_renderer.format == "csv":
+                request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)

@@ -1,0 +1,44 @@
+"""Password guessing: django-axes' lockout, counted per username and client address (settings: AXES_*)."""
+
+from axes.backends import AxesStandaloneBackend
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from .middleware import error_response
+
+
+class LoginThrottleBackend(AxesStandaloneBackend):
+    """django-axes' lockout check, for logins that come from an HTTP request.
+
+    Axes refuses authenticate() calls without a request. Those never come from
+    a client over the network (the admin's login form and the API's token view
+    both pass it); they come from scripts and from the test client's login(),
+    which should keep working, so they are left to ModelBackend.
+    """
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+def client_ip(request):
+    """The client's address, trusting X-Forwarded-For only as far as TRUSTED_PROXIES reverse proxies added to it.
+
+    The same rule as DRF's throttles with NUM_PROXIES, so that login lockouts
+    and request throttling count the same client. Without trusted proxies the
+    header is ignored: any client can write it.
+    """
+    proxies = settings.REST_FRAMEWORK.get("NUM_PROXIES") or 0
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if proxies and forwarded:
+        addresses = [part.strip() for part in forwarded.split(",")]
+        return addresses[-min(proxies, len(addresses))]
+    return request.META.get("REMOTE_ADDR")
+
+
+def login_locked_out(request, original_response=None, credentials=None):
+    """Axes' answer once the failure limit is reached: 429, in Chinese, without echoing the credentials."""
+    minutes = max(1, int(settings.AXES_COOLOFF_TIME.total_seconds() // 60))
+    message = _("登录失败次数过多，账户已暂时锁定，请 %(minutes)d 分钟后再试") % {"minutes": minutes}
+    return error_response(request, message, 429)

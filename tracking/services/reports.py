@@ -1,0 +1,123 @@
+"""Writes of progress reports: entry, edits and the review workflow.
+
+The admin, the API and the extraction page all call these, so the rules are
+checked once: who may take a step and where it leads come from the workflow
+table (tracking.workflow), and every step that changes what counts
+refreshes the target's stored totals and its programme's tally
+(tracking.totals.refresh) in the same transaction, in plain sight below.
+Each function locks the target, then the report, so two reviewers acting on
+the same report at the same moment are serialised and the second one sees
+the first one's result instead of counting twice.
+"""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .. import access, totals, workflow
+from ..db import lock
+from ..models import ProgressReport, Target
+
+Status = ProgressReport.Status
+
+
+def _locked(report):
+    """The report as it is now, its target and then itself locked; 404 if it was deleted meanwhile."""
+    # The target first, then the report: the order imports lock them in
+    # (importing locks targets, then updates their reports). Locking the
+    # report first, as the joined query below alone would, deadlocks against
+    # an import of the same report. A report's target never changes.
+    lock(Target.objects.filter(pk=report.target_id))
+    # Only the report row (of=self): the joined programme row, locked too by
+    # default, would make a new tally's insert (whose foreign key check
+    # needs that row) and this transaction's own recount wait for each other.
+    locked = (
+        ProgressReport.objects.select_for_update(of=("self",)).select_related("target__programme")
+        .filter(pk=report.pk).first()
+    )
+    if locked is None:
+        # Deleted by another request since the caller read it.
+        raise Http404(_("该填报已不存在"))
+    return locked
+
+
+def _save(report, user):
+    report.full_clean()
+    report._history_user = user
+    report.save()
+
+
+@transaction.atomic
+def create_report(*, user, target, period_end, value, qualifier=ProgressReport.Qualifier.EXACT, note="", evidence=None):
+    if not access.may_enter(user, target):
+        raise PermissionDenied(_("您无权为该指标填报"))
+    # Serialises creations for one target, so that full_clean() below sees a
+    # report for the same date created at the same moment (a double click, an
+    # import) and refuses it, instead of the insert failing on the unique
+    # constraint; and takes the target before the report, as _locked() does.
+    lock(Target.objects.filter(pk=target.pk))
+    report = ProgressReport(
+        target=target, period_end=period_end, value=value, qualifier=qualifier, note=note, created_by=user,
+        status=Status.DRAFT,
+    )
+    if evidence:
+        report.evidence = evidence
+    # A new report is a draft, which counts for nothing yet: no totals change.
+    _save(report, user)
+    return report
+
+
+@transaction.atomic
+def update_report(*, user, report, **fields):
+    report = _locked(report)
+    workflow.next_state(user, report, "edit")
+    for name, value in fields.items():
+        setattr(report, name, value)
+    # Only drafts and returned reports change, and neither counts: no totals change.
+    _save(report, user)
+    return report
+
+
+@transaction.atomic
+def delete_report(*, user, report):
+    report = _locked(report)
+    workflow.next_state(user, report, "delete")
+    report._history_user = user
+    report.delete()
+
+
+@transaction.atomic
+def submit_report(*, user, report):
+    report = _locked(report)
+    report.status = workflow.next_state(user, report, "submit")
+    _save(report, user)
+    # Submitted reports are the target's pending value and count.
+    totals.refresh([report.target_id])
+    return report
+
+
+@transaction.atomic
+def approve_report(*, user, report, note=""):
+    # Now it counts: the target's progress, and its programme's tally.
+    return _review(user=user, report=report, step="approve", note=note)
+
+
+@transaction.atomic
+def return_report(*, user, report, note):
+    """Send a submitted report back, or reopen an approved one. Needs a note."""
+    if not (note or "").strip():
+        raise ValidationError({"review_note": _("退回时必须填写审核意见")})
+    # It no longer counts (approved) or is no longer pending (submitted).
+    return _review(user=user, report=report, step="return", note=note)
+
+
+def _review(*, user, report, step, note):
+    """A reviewer's step: the status the table gives, who and when, the note; then the totals that change."""
+    report = _locked(report)
+    report.status = workflow.next_state(user, report, step)
+    report.reviewed_by, report.reviewed_at, report.review_note = user, timezone.now(), note
+    _save(report, user)
+    totals.refresh([report.target_id])
+    return report
