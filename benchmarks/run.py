@@ -62,6 +62,13 @@ def setup_django(database_url):
     import django
 
     django.setup()
+    # An A/B measurement of one mechanism (benchmarks/ledger.py): switch it off here.
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import switches
+
+    switched_off = switches.apply()
+    if switched_off:
+        print(f"switched off: {switched_off}")
 
 
 # --- Measuring -------------------------------------------------------------------------
@@ -657,7 +664,9 @@ def scenario_throughput(bench, world):
     gunicorn = Path(sys.executable).parent / "gunicorn"
     log = open(bench.options.gunicorn_log, "w")
     server = subprocess.Popen(
-        [str(gunicorn), "config.wsgi", "--workers", "2", "--bind", f"127.0.0.1:{port}", "--chdir", str(ROOT)],
+        [str(gunicorn), "config.wsgi", "--workers", "2", "--bind", f"127.0.0.1:{port}", "--chdir", str(ROOT),
+         # Applies BENCH_SWITCH_OFF in each worker, as setup_django() does here.
+         "--config", str(ROOT / "benchmarks" / "gunicorn_switch.py")],
         env=env, stdout=log, stderr=log, start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
