@@ -41,13 +41,19 @@ FIGURES = {
 }
 
 
-def run(scenarios, switched_off, options):
-    env = {**os.environ}
+def switch_env(switched_off, **extra):
+    """The environment of a run with this mechanism switched off (None: everything on)."""
+    env = {**os.environ, **extra}
     env.pop("BENCH_SWITCH_OFF", None)
     if switched_off:
         env["BENCH_SWITCH_OFF"] = switched_off
         if switched_off == "prepared-statements":
             env["DB_PREPARED_STATEMENTS"] = "false"
+    return env
+
+
+def run(scenarios, switched_off, options):
+    env = switch_env(switched_off)
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
         command = [
             sys.executable, str(ROOT / "benchmarks" / "run.py"), "--only", *scenarios, "--out", out.name,
@@ -71,12 +77,7 @@ def same_answers(name, paths):
     """Refuse to measure a switch that changes what the service answers."""
     found = []
     for switched_off in (None, name):
-        env = {**os.environ, "LOG_LEVEL": "ERROR", "API_THROTTLE_USER": "100000000/minute"}
-        env.pop("BENCH_SWITCH_OFF", None)
-        if switched_off:
-            env["BENCH_SWITCH_OFF"] = switched_off
-            if switched_off == "prepared-statements":
-                env["DB_PREPARED_STATEMENTS"] = "false"
+        env = switch_env(switched_off, LOG_LEVEL="ERROR", API_THROTTLE_USER="100000000/minute")
         with tempfile.NamedTemporaryFile(suffix=".json") as out:
             subprocess.run([sys.executable, str(ROOT / "benchmarks" / "switches.py"), out.name, *paths],
                            env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)

@@ -14,7 +14,7 @@ from .display import completion_bar
 from .filters import (
     ItemCategoryFilter, ItemRegionFilter, KindFilter, OwnYearFilter, ProgrammeKindFilter, ProgrammeRegionFilter, YearFilter,
 )
-from .scope import STYLES, ScopedHistoryAdmin, ScopedInlineMixin
+from .scope import STYLES, DeletesThroughService, ScopedHistoryAdmin, ScopedInlineMixin
 
 
 class ItemInline(ScopedInlineMixin, admin.TabularInline):
@@ -32,7 +32,7 @@ class ItemInline(ScopedInlineMixin, admin.TabularInline):
 
 
 @admin.register(Programme)
-class ProgrammeAdmin(ScopedHistoryAdmin):
+class ProgrammeAdmin(DeletesThroughService, ScopedHistoryAdmin):
     list_display = ["title", "region", "kind", "period", "targets", "average", "template_links"]
     list_display_links = ["title"]
     list_select_related = ["region"]
@@ -70,12 +70,8 @@ class ProgrammeAdmin(ScopedHistoryAdmin):
     def save_model(self, request, obj, form, change):
         services.save_programme(programme=obj)
 
-    def delete_model(self, request, obj):
+    def delete_through_service(self, obj):
         services.delete_programme(programme=obj)
-
-    def delete_queryset(self, request, queryset):
-        for programme in queryset:
-            services.delete_programme(programme=programme)
 
     def get_urls(self):
         return [
@@ -93,7 +89,7 @@ class ProgrammeAdmin(ScopedHistoryAdmin):
 
 
 @admin.register(Item)
-class ItemAdmin(ScopedHistoryAdmin):
+class ItemAdmin(DeletesThroughService, ScopedHistoryAdmin):
     list_display = ["number", "title", "category", "programme"]
     list_display_links = ["title"]
     list_select_related = ["programme__region"]
@@ -105,9 +101,5 @@ class ItemAdmin(ScopedHistoryAdmin):
         # Its targets keep their programme; moving the item would split them.
         return ["programme"] if obj is not None else []
 
-    def delete_model(self, request, obj):
+    def delete_through_service(self, obj):
         services.delete_item(item=obj)
-
-    def delete_queryset(self, request, queryset):
-        for item in queryset:
-            services.delete_item(item=item)

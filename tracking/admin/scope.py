@@ -104,3 +104,18 @@ class ScopedHistoryAdmin(ScopedMixin, SimpleHistoryAdmin):
 class ScopedInlineMixin:
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         return super().formfield_for_foreignkey(db_field, request, **scoped_choices(db_field, request, kwargs))
+
+
+class DeletesThroughService:
+    """An admin whose deletions, one object or a list's selection, go through a service function
+    (tracking.services.plans) that recounts what the deletion changes."""
+
+    def delete_through_service(self, obj):
+        raise NotImplementedError
+
+    def delete_model(self, request, obj):
+        self.delete_through_service(obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_through_service(obj)

@@ -14,7 +14,7 @@ from ..models import ProgressReport, Target
 from .dashboard import dashboard_view
 from .display import evidence_url, number, percent, report_badge, status_badge, target_bar
 from .filters import CategoryFilter, KindFilter, OwnYearFilter, RegionFilter, TargetStatusFilter
-from .scope import REFUSALS, STYLES, ScopedHistoryAdmin, ScopedInlineMixin, ServiceRefused, refusal, refusals_as_messages
+from .scope import REFUSALS, STYLES, DeletesThroughService, ScopedHistoryAdmin, ScopedInlineMixin, ServiceRefused, refusal, refusals_as_messages
 
 
 def can_add_reports(user, target):
@@ -57,7 +57,7 @@ TARGET_FIELDS = ["programme", "item", "code", "name", "unit", "target_value", "m
 
 
 @admin.register(Target)
-class TargetAdmin(ScopedHistoryAdmin):
+class TargetAdmin(DeletesThroughService, ScopedHistoryAdmin):
     list_display = [
         "region", "programme_title", "item_number", "name", "target", "progress", "bar", "status_badge",
         "last_reported",
@@ -114,12 +114,8 @@ class TargetAdmin(ScopedHistoryAdmin):
         if not change or request.user.has_perm("tracking.change_target"):
             services.save_target(target=obj)
 
-    def delete_model(self, request, obj):
+    def delete_through_service(self, obj):
         services.delete_target(target=obj)
-
-    def delete_queryset(self, request, queryset):
-        for target in queryset:
-            services.delete_target(target=target)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not ProgressReport:
