@@ -65,6 +65,10 @@ def chinese_integer(text):
     if len(text) > 1 and all(c in DIGITS for c in text):
         # 二〇二四 is digit by digit (a year), not a quantity: refuse it.
         raise ValueError(text)
+    if len(text) > 1 and text[-1] in DIGITS and text[-2] in "百佰千仟万萬亿億":
+        # 一万二 is 12000 to a reader but 10002 to the grammar (一万零二): refused
+        # rather than guessed, in a value field and in a report alike.
+        raise ValueError(text)
     total, section, digit = 0, 0, None
     last_power = 10**9
     for char in text:

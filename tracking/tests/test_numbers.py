@@ -55,7 +55,7 @@ def test_a_written_number_has_its_value_in_base_units_and_its_qualifier(written,
 
 @pytest.mark.parametrize(
     "written",
-    ["二〇二四", "三四", "十百", "-1", "abc", "很多", "百分", "", "12.5.1", "1,2345", "2024年", "第十二", "10万人次"],
+    ["二〇二四", "三四", "十百", "-1", "abc", "很多", "百分", "", "12.5.1", "1,2345", "2024年", "第十二", "10万人次", "一万二", "三千五"],
 )
 def test_what_is_not_one_number_is_refused(written):
     with pytest.raises(ValueError):
