@@ -26,6 +26,7 @@ CHINESE = "".join(DIGITS) + "".join(POWERS)
 BEFORE = {
     "将近": ABOUT, "接近": ABOUT, "大约": ABOUT, "约合": ABOUT, "约": ABOUT, "近": ABOUT,
     "超过": MORE_THAN, "突破": MORE_THAN, "逾": MORE_THAN, "超": MORE_THAN,
+    "不少于": AT_LEAST, "不低于": AT_LEAST, "不小于": AT_LEAST, "至少": AT_LEAST,  # a plan's floor
     "上": AT_LEAST,  # 上百家: a hundred or more
 }
 AFTER = {"以上": AT_LEAST, "左右": ABOUT, "上下": ABOUT, "余": MORE_THAN, "多": MORE_THAN}

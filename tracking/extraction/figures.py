@@ -159,6 +159,8 @@ def _is_rank_or_session(text, start, unit_end, unit, value, chinese):
         return True  # 前三名: a rank
     if chinese and value == 1 and unit in names.ARTICLE_UNITS:
         return True  # 一个缩影, 两年一次
+    if text.startswith("以下", start - 2) or names.LIST_COUNT.match(text, unit_end):
+        return True  # 办好以下十件实事: the count of the list's own entries, which are the figures
     return False
 
 

@@ -17,7 +17,8 @@ from .proposal import Flag
 CAPTION_LENGTH = 60
 CAPTION_GAP = 4  # newlines: three blank lines or more set a caption apart
 SPLIT_LOOKBACK = 4  # lines searched back for the first half of a split figure
-SIMILAR = 0.5  # bigram overlap above which a sentence restates an earlier one
+SIMILAR = 0.5
+FINISHED = ("。", "！", "？", "；", "!", "?", ";", "”")  # bigram overlap above which a sentence restates an earlier one
 
 
 def lines(text):
@@ -34,16 +35,33 @@ def gap_after(text, end):
 
 
 def caption_lines(text, headings):
-    """Short lines set apart by three or more blank lines: captions of pictures that were there."""
+    """Short lines set apart by three or more blank lines: captions of pictures that were there.
+
+    Not a line that opens with a number right after prose that stopped
+    mid-sentence: that is the sentence resuming after the picture (发放助学金 … 415万元。).
+    """
     heading_starts = {heading.start for heading in headings}
+    all_lines = lines(text)
     return [
         (start, end)
-        for start, end in lines(text)
+        for index, (start, end) in enumerate(all_lines)
         if end - start < CAPTION_LENGTH
         and start not in heading_starts
         and not text[start:end].lstrip().startswith("|")
         and max(gap_before(text, start), gap_after(text, end)) >= CAPTION_GAP
+        and not _resumes(text, all_lines, index)
     ]
+
+
+def _resumes(text, all_lines, index):
+    start = all_lines[index][0]
+    opening = NUMERAL.match(text, start)
+    if opening is None or not opening.group():
+        return False
+    for line_start, line_end in reversed(all_lines[:index]):
+        if line_end - line_start >= CAPTION_LENGTH:
+            return not text[line_start:line_end].rstrip().endswith(FINISHED)
+    return False
 
 
 def untick_captions(figures, captions):

@@ -27,6 +27,8 @@ SLOGAN_STARTS = {slogan[0] for slogan in SLOGANS}
 
 # 十三届七次全会, 第十七次代表大会: a session, not a count of them.
 SESSION = re.compile(r"次(?:全会|全体会议|会议|代表大会|党代会|常委会|团代会|职代会)")
+# 十件实事, 十项民生实事: how many entries a plan's list has, not a target of its own.
+LIST_COUNT = re.compile(r"(?:民生|为民|惠民)?实事")
 # 一等奖, 二等功, 三级: grades, not counts.
 RANKS = ("等奖", "等功", "等")
 # 一个缩影, 两年一次: "one" as an article or a frequency.

@@ -17,10 +17,12 @@ NUMBERED = [
     ("arabic", re.compile(r"\d{1,2}(?:[、．]|\.(?!\d))\s*")),
     ("circled", re.compile(r"[①②③④⑤⑥⑦⑧⑨⑩]\s*")),
 ]
+RANK = ("part", "chinese", "bracketed", "arabic", "circled")
 MARKDOWN = re.compile(r"(#{1,6})\s+")
 # Sentence punctuation: a line with any of it is prose, not a title.
 PROSE = re.compile(r"[。，,；;！!？?]")
 TITLE_LENGTH = 30
+FINISHED = ("。", "！", "？", "；", "!", "?", ";", "”", "」")
 SHORT_PART = 12  # two short lines in a row are one title broken in two (坚持需求导向 / 保障关怀惠民润心)
 NUMBERED_TITLE = 60  # a numbered line longer than this is a list entry whose title is its first phrase
 
@@ -58,7 +60,8 @@ def headings(text):
         numbered = next(((level, p.match(line)) for level, p in NUMBERED if p.match(line)), None)
         if numbered:
             level, match = numbered
-            title = line[match.end():]
+            # （一）深入学习宣传贯彻党的二十大精神。组建…: the title is the lead sentence.
+            title = re.split(r"[。：:]", line[match.end():])[0]
             if len(title) > NUMBERED_TITLE:
                 title = PROSE.split(title)[0]
             found.append(Heading(level, start, end, title.strip().rstrip("；;。")))
@@ -72,16 +75,26 @@ def _is_title_line(text, line, start, end, spans, index):
     if len(line) > TITLE_LENGTH or PROSE.search(line) or line.startswith(("—", "-", "*", ">")):
         return False
     before, after = _gap(text, start, end)
-    spaced = re.search(r"\S\s+\S", line) is not None
-    if spaced:
-        return True
-    # A lone short line set apart by extra blank lines is a picture's caption,
-    # unless the next line is the other half of the same title.
+    if re.search(r"\S\s+\S", line):
+        return True  # 把牢政治方向 职工思想有效凝聚: two phrases set side by side
     if index + 1 < len(spans):
         next_line = text[spans[index + 1][0]:spans[index + 1][1]].strip()
         if len(line) <= SHORT_PART and len(next_line) <= SHORT_PART and not PROSE.search(next_line):
-            return True
-    return before <= 2 and after <= 2
+            return True  # one title broken over two lines
+    if before <= 2 and after <= 2:
+        return True
+    # A short line after extra blank lines is a picture's caption when the
+    # prose before it stops mid-sentence (the page break put the picture
+    # there), and a title when that prose had finished.
+    return after <= 2 and _previous_prose_finished(text, spans, index)
+
+
+def _previous_prose_finished(text, spans, index):
+    for start, end in reversed(spans[:index]):
+        line = text[start:end].strip()
+        if len(line) > TITLE_LENGTH or PROSE.search(line[-1:]):
+            return line.endswith(FINISHED)
+    return True
 
 
 def _join_broken_titles(text, found):
@@ -110,14 +123,22 @@ def sections(text, positions, prefer=None):
     """
     found = headings(text)
     levels = {heading.level for heading in found}
+    # Numbered parts nest: 一、 holds (一), which holds 1. The outermost numbering
+    # used at least twice is the document's division; only without numbering
+    # do Markdown and plain titles compete, by how well they spread the figures.
+    numbered = [level for level in RANK if sum(h.level == level for h in found) > 1]
+    if prefer:
+        numbered = [level for level in prefer if level in numbered] or numbered
+    if numbered:
+        levels = {numbered[0]}
     best, best_score = None, 0
     for level in sorted(levels):
         marks = [h for h in found if h.level == level]
         bounds = [h.start for h in marks] + [len(text)]
         score = sum(
             1 for i, h in enumerate(marks) if any(bounds[i] <= p < bounds[i + 1] for p in positions)
-        ) + (1000 if prefer and level in prefer and len(marks) > 1 else 0)
-        if score > best_score:
+        )
+        if score > best_score or (numbered and best is None):
             best, best_score = level, score
     marks = [h for h in found if h.level == best] if best else []
     result = []
