@@ -86,12 +86,15 @@ def _reassembled_figures(text, table, found):
             where.extend(range(cell.start, cell.end))
             joined += cell.text(text)
         for figure in figure_finder.find_figures(joined):
-            start, end = where[figure.start], where[figure.end - 1] + 1
-            quote_start = where[figure.offset]
-            piece_end = next(cell.end for cell in entry.cells if cell.start <= start < cell.end)
-            split = end > piece_end
-            figure.start, figure.end, figure.offset = start, end if not split else piece_end, quote_start
-            figure.quote = text[quote_start:max(piece_end if split else end, quote_start)]
+            # Offsets go back to the document; a quote stays inside the piece
+            # holding the number, since the pieces are not adjacent there.
+            start, last = where[figure.start], where[figure.end - 1]
+            piece = next(cell for cell in entry.cells if cell.start <= start < cell.end)
+            split = not piece.start <= last < piece.end
+            figure.start = start
+            figure.end = piece.end if split else last + 1
+            figure.offset = max(where[figure.offset], piece.start)
+            figure.quote = text[figure.offset:figure.end]
             figure.written = text[start:figure.end]
             figure.flags.append("layout")
             if split:
