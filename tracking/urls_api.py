@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from . import api
+from .api_extract import ExtractView
 
 router = DefaultRouter()
 router.register("regions", api.RegionViewSet, basename="region")
@@ -16,6 +17,7 @@ urlpatterns = [
     path("", include(router.urls)),
     path("summary/", api.SummaryView.as_view(), name="summary"),
     path("token/", api.TokenView.as_view(), name="token"),
+    path("extract/", ExtractView.as_view(), name="extract"),
     path("auth/", include("rest_framework.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

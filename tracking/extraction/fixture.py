@@ -37,15 +37,15 @@ def draft_objects(proposal, *, region, year, period_start, period_end, source_do
             },
         }
     ]
-    for number, (item, figures) in enumerate(kept_items(proposal), start=1):
+    for number, item in enumerate(draft_items(proposal), start=1):
         objects.append(
             {
                 "model": "tracking.item",
-                "fields": {"programme": key, "number": number, "title": item.title[:LONGEST_TITLE],
-                           "text": item.text, "category": item.category},
+                "fields": {"programme": key, "number": number, "title": item["title"],
+                           "text": item["text"], "category": item["category"]},
             }
         )
-        for code, target in enumerate(targets_of(item, figures, kind), start=1):
+        for code, target in enumerate(item["targets"], start=1):
             target_key = [*key, f"{number}.{code}"]
             objects.append(
                 {
@@ -61,6 +61,16 @@ def draft_objects(proposal, *, region, year, period_start, period_end, source_do
             if target["report"] is not None:
                 objects.append({"model": "tracking.progressreport", "fields": {"target": target_key, "period_end": end, **target["report"]}})
     return objects
+
+
+def draft_items(proposal):
+    """The items to save, each with its targets (and a target's draft report): the one shape
+    that both the fixture writer and tracking.drafting.create_draft_programme take."""
+    return [
+        {"title": item.title[:LONGEST_TITLE], "text": item.text, "category": item.category,
+         "targets": targets_of(item, figures, proposal.kind)}
+        for item, figures in kept_items(proposal)
+    ]
 
 
 def kept_items(proposal):
