@@ -32,6 +32,7 @@ from import_export.formats.base_formats import CSV, XLSX
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
+from .admin_extract import extract_view
 from .importing import COLUMNS, ImportFileError, import_reports, read_table
 from .models import EVIDENCE_EXTENSIONS, Category, Item, Membership, Programme, ProgressReport, Region, Target, role_of
 from .resources import ProgressReportResource, plain_number, programme_template
@@ -419,6 +420,8 @@ class ProgrammeAdmin(ScopedHistoryAdmin):
 
     def get_urls(self):
         return [
+            path("extract/", self.admin_site.admin_view(lambda request: extract_view(self, request)),
+                 name="tracking_programme_extract"),
             path("<path:object_id>/template/", self.admin_site.admin_view(self.template_view),
                  name="tracking_programme_template"),
         ] + super().get_urls()
