@@ -231,7 +231,7 @@ def _name(text, quote_start, number_start, number_end):
     name = _stripped(text[quote_start:number_start]).rstrip("为向对给和及与、的达到了计")
     if len(name) < SHORTEST_NAME:
         rest = text[number_end:_clause_end(text, number_end)]
-        digit = re.search(r"[\d一二两三四五六七八九十百千万]", rest)
+        digit = re.search(r"\d", rest)
         name = (rest[: digit.start()] if digit else rest).strip("的")
     return name[:LONGEST_NAME]
 
