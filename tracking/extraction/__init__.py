@@ -121,8 +121,8 @@ def _items(text, kind, found):
         if not inside and kind != PLAN:
             continue  # a title, a byline, a closing paragraph: no figures, no item
         body = text[start:end].strip()
-        if kind == PLAN and not body:
-            continue
+        if kind == PLAN and (not body or (not inside and start == 0 and len(parts) > 1)):
+            continue  # a plan's preamble ("办好以下十件实事：") is no item of its own
         number = len(items) + 1
         for figure in inside:
             figure.item = number - 1

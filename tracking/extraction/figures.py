@@ -44,7 +44,7 @@ def is_cjk(char):
 
 def find_figures(text):
     """Every figure in text, in order of appearance."""
-    quoted = names.quoted_spans(text)
+    quoted = names.quoted_spans(text) + names.slogan_spans(text)
     figures, taken = [], 0
     for match in PERCENT_WORDS.finditer(text):
         figure = _percent_in_words(text, match, quoted)
@@ -81,7 +81,7 @@ def _figure_at(text, match, quoted):
         number = numbers.numeral_value(match)
     except (ValueError, InvalidOperation):
         return None
-    if chinese and (names.slogan_at(text, start) or names.repeated_numeral_pattern(text, start, end)):
+    if chinese and names.repeated_numeral_pattern(text, start, end):
         return None
     position = end
     unit = units.unit_at(text, position)

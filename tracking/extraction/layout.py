@@ -66,6 +66,8 @@ def _resumes(text, all_lines, index):
 
 def untick_captions(figures, captions):
     for figure in figures:
+        if "split" in figure.flags:
+            continue  # a sentence resuming across a picture, not a caption
         if any(start <= figure.start < end for start, end in captions):
             figure.selected = False
             figure.flags.append("caption")

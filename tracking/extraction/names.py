@@ -23,7 +23,7 @@ SLOGANS = (
     "一家亲", "一家人", "千家万户", "千方百计", "万家灯火", "三个代表", "五个一", "六个一", "一带一路",
     "一县一品", "一企一策", "一人一档", "一户一策", "一对一", "点对点", "十四五", "十三五", "十二五", "十五五",
 )
-SLOGAN_STARTS = {slogan[0] for slogan in SLOGANS}
+SLOGAN_PATTERN = re.compile("|".join(sorted(SLOGANS, key=len, reverse=True)))
 
 # 十三届七次全会, 第十七次代表大会: a session, not a count of them.
 SESSION = re.compile(r"次(?:全会|全体会议|会议|代表大会|党代会|常委会|团代会|职代会)")
@@ -53,10 +53,9 @@ def quoted_spans(text):
         position = end + 1
 
 
-def slogan_at(text, position):
-    if text[position] not in SLOGAN_STARTS:
-        return False
-    return any(text.startswith(slogan, position) for slogan in SLOGANS)
+def slogan_spans(text):
+    """Where the slogans stand: 千家万户 hides its 万户 as well as its 千家."""
+    return [(m.start(), m.end()) for m in SLOGAN_PATTERN.finditer(text)]
 
 
 def repeated_numeral_pattern(text, position, end):

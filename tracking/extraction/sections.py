@@ -106,6 +106,7 @@ def _join_broken_titles(text, found):
             and previous.level == heading.level == "title"
             and len(previous.title) <= SHORT_PART
             and len(heading.title) <= SHORT_PART
+            and " " not in previous.title + heading.title
             and not text[previous.end:heading.start].strip()
         ):
             joined[-1] = Heading("title", previous.start, heading.end, f"{previous.title} {heading.title}")
