@@ -115,7 +115,7 @@ def test_a_units_guess_at_the_name_of_what_is_counted():
 
 def test_a_photo_caption_is_proposed_unticked():
     prose = "全年举办职工技能培训班12期，内容涵盖安全生产、数字技能、职业素养等方面，参训职工普遍反映收获很大，技能等级晋升人数明显增加，企业满意度持续提高。"
-    text = prose + "\n\n\n\n图为200名职工参加技能比武\n\n\n\n此外，新建职工书屋5家，配备图书和电子阅读设备，进一步丰富了职工的精神文化生活，受到广大职工欢迎。\n"
+    text = prose + "\n\n\n\n图为200名职工参加技能比武\n\n\n\n此外，新建职工书屋5家，配备图书和电子阅读设备，进一步丰富了职工的精神文化生活，受到广大职工的普遍欢迎和好评，借阅人次比上年明显增加。\n"
 
     proposal = extract(text, "annual_report")
 
