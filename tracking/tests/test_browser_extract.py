@@ -13,8 +13,10 @@ from playwright.sync_api import expect
 
 from tracking.models import ProgressReport
 
-from .test_browser import ARTIFACTS, pytestmark, session_as  # noqa: F401  (fixtures and marks shared)
-from .test_browser import browser  # noqa: F401
+from . import test_browser
+from .test_browser import ARTIFACTS, browser, session_as  # noqa: F401  (the fixtures, shared)
+
+pytestmark = test_browser.pytestmark  # Chromium present, a live server, serialized rollback
 
 REPORT = (
     "通州区总工会2023年工作总结\n\n"
@@ -31,7 +33,7 @@ OVERFLOW = """() => [document.documentElement, document.body, ...document.queryS
 
 
 @pytest.fixture
-def small_screen(session_as):  # noqa: F811
+def small_screen(session_as):  # noqa: F811  (the fixture by that name)
     def login(user):
         page = session_as(user)
         page.set_viewport_size({"width": 1366, "height": 768})
