@@ -1,5 +1,7 @@
 """Programmes with their items, and items, each changed and deleted through tracking.services.plans."""
 
+import functools
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -11,6 +13,7 @@ from .. import selectors, services
 from ..exports import programme_template, spreadsheet_response
 from ..models import Item, Programme
 from .display import completion_bar
+from .extract import extract_view
 from .filters import (
     ItemCategoryFilter, ItemRegionFilter, KindFilter, OwnYearFilter, ProgrammeKindFilter, ProgrammeRegionFilter, YearFilter,
 )
@@ -75,6 +78,8 @@ class ProgrammeAdmin(DeletesThroughService, ScopedHistoryAdmin):
 
     def get_urls(self):
         return [
+            path("extract/", self.admin_site.admin_view(functools.partial(extract_view, self)),
+                 name="tracking_programme_extract"),
             path("<path:object_id>/template/", self.admin_site.admin_view(self.template_view),
                  name="tracking_programme_template"),
         ] + super().get_urls()

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from .errors import not_found
+from .extract import ExtractView
 from .programmes import ProgrammeViewSet
 from .regions import RegionViewSet
 from .reports import ProgressReportViewSet
@@ -22,6 +23,7 @@ urlpatterns = [
     path("", include(router.urls)),
     path("summary/", SummaryView.as_view(), name="summary"),
     path("token/", TokenView.as_view(), name="token"),
+    path("extract/", ExtractView.as_view(), name="extract"),
     path("auth/", include("rest_framework.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ..models import VALUE_FIELD, Programme, ProgressReport
+from ..numbers import EXACT, parse_number
 
 # Canonical column → accepted headers. The first alias is the header used by
 # exports and templates, so a downloaded file imports back unchanged.
@@ -59,7 +60,7 @@ def parse_value(value):
     try:
         number = Decimal(text)
     except InvalidOperation:
-        raise ValueError(_("“%(text)s”不是有效的数字") % {"text": text[:20]}) from None
+        number = _written_number(text)
     if not number.is_finite():
         raise ValueError(_("“%(text)s”不是有效的数字") % {"text": text[:20]})
     if number < 0:
@@ -69,6 +70,25 @@ def parse_value(value):
     if number != number.quantize(Decimal(1).scaleb(-VALUE_FIELD["decimal_places"]), rounding="ROUND_HALF_UP"):
         raise ValueError(_("小数位数不能超过 %(n)d 位") % {"n": VALUE_FIELD["decimal_places"]})
     return number
+
+
+def _written_number(text):
+    """A number as a clerk writes it (1.2万, 一千二百), by the parser the extractor uses too.
+
+    A qualifier written into the value (3千余, 约400) is refused rather than
+    dropped: the report has its own qualifier, which the clerk should set.
+    """
+    if text[:1] in "-−":
+        raise ValueError(_("数值不能为负数"))
+    try:
+        number = parse_number(text)
+    except ValueError:
+        raise ValueError(_("“%(text)s”不是有效的数字") % {"text": text[:20]}) from None
+    if number.qualifier != EXACT:
+        raise ValueError(
+            _("“%(text)s”含有“余、多、约、以上”等限定词，请只填数值，并在“限定”中选择") % {"text": text[:20]}
+        )
+    return number.value
 
 
 def parse_date(value):

@@ -20,6 +20,7 @@ ENDPOINTS = {
     "/api/v1/progress-reports/import/": {"post"},
     "/api/v1/summary/": {"get"},
     "/api/v1/token/": {"post"},
+    "/api/v1/extract/": {"post"},
 }
 
 
