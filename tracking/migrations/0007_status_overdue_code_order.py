@@ -1,0 +1,106 @@
+# Issue 15.
+#
+# Codes in natural order: each target keeps code_key(code) (1.2 before 1.10),
+# and the year index that pages the targets list carries it in place of the
+# code, so that deep pages stay index-only in the new order.
+#
+# Status tells the truth: a target without progress falls behind, and one
+# past its due date is overdue. Tallies count the new status, and every tally
+# counted by the old rule is expired here, so that summaries judge targets
+# one by one until `manage.py recount_tallies` (run at every container start)
+# recounts them.
+
+import datetime
+
+import django.db.models.expressions
+from django.db import migrations, models
+
+from tracking.models.targets import code_key
+
+BATCH = 2000
+
+
+def fill_code_keys(apps, schema_editor):
+    Target = apps.get_model("tracking", "Target")
+    rows = Target.objects.order_by("pk").values_list("pk", "code")
+    batch = []
+    for pk, code in rows.iterator(chunk_size=BATCH):
+        batch.append(Target(pk=pk, code_key=code_key(code)))
+        if len(batch) == BATCH:
+            Target.objects.bulk_update(batch, ["code_key"])
+            batch = []
+    Target.objects.bulk_update(batch, ["code_key"])
+
+
+def expire_tallies(apps, schema_editor):
+    ProgrammeTally = apps.get_model("tracking", "ProgrammeTally")
+    ProgrammeTally.objects.update(counted_on=datetime.date.min, valid_until=datetime.date.min)
+
+
+def restore_target_triggers(apps, schema_editor):
+    """On SQLite, adding or removing a column rebuilds the table without the triggers that move the
+    data version (migration 0006): make them again. PostgreSQL keeps its triggers."""
+    if schema_editor.connection.vendor != "sqlite":
+        return
+    for event in ("INSERT", "UPDATE", "DELETE"):
+        schema_editor.execute(
+            f"CREATE TRIGGER IF NOT EXISTS tracking_target_{event.lower()}_data_version AFTER {event} ON tracking_target "
+            "BEGIN UPDATE tracking_data_version SET version = version + 1; END"
+        )
+
+
+def statuses(*names):
+    total = models.F(names[0])
+    for name in names[1:]:
+        total = django.db.models.expressions.CombinedExpression(total, "+", models.F(name))
+    return total
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ("tracking", "0006_data_version"),
+    ]
+
+    operations = [
+        # Backwards, after code_key is removed again.
+        migrations.RunPython(migrations.RunPython.noop, restore_target_triggers),
+        migrations.AddField(
+            model_name="target",
+            name="code_key",
+            field=models.CharField(default="", editable=False, max_length=64),
+            preserve_default=False,
+        ),
+        migrations.RunPython(restore_target_triggers, migrations.RunPython.noop),
+        migrations.RunPython(fill_code_keys, migrations.RunPython.noop),
+        migrations.RemoveIndex(model_name="target", name="target_year_programme_code"),
+        migrations.AddIndex(
+            model_name="target",
+            index=models.Index(fields=["year", "programme", "code_key", "id"], name="target_year_programme_key"),
+        ),
+        migrations.AlterModelOptions(
+            name="target",
+            options={"ordering": ["programme", "item__number", "code_key"], "verbose_name": "指标", "verbose_name_plural": "指标"},
+        ),
+        migrations.AddField(
+            model_name="programmetally",
+            name="overdue",
+            field=models.PositiveIntegerField(default=0),
+        ),
+        migrations.AlterField(
+            model_name="programmetally",
+            name="valid_until",
+            field=models.DateField(help_text="null: every target's status is final", null=True),
+        ),
+        migrations.RemoveConstraint(model_name="programmetally", name="tally_statuses_add_up"),
+        migrations.AddConstraint(
+            model_name="programmetally",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("targets", statuses("not_started", "on_track", "behind", "overdue", "achieved", "reported"))
+                ),
+                name="tally_statuses_add_up",
+            ),
+        ),
+        migrations.RunPython(expire_tallies, migrations.RunPython.noop),
+    ]
