@@ -204,9 +204,10 @@ def dashboard(user):
     stale_before = today - datetime.timedelta(days=STALE_AFTER_DAYS)
     attention = []
     for target in targets:
-        # Only a running programme can be late with its reports.
+        # Only a running programme can be late with its reports, and an achieved target has nothing left to report.
         running = target.programme.period_start <= today <= target.programme.period_end
-        target.silent = running and (target.last_reported_on is None or target.last_reported_on < stale_before)
+        stale = target.last_reported_on is None or target.last_reported_on < stale_before
+        target.silent = running and stale and target.status != Target.Status.ACHIEVED
         if target.status in ATTENTION_STATUSES or target.silent:
             attention.append(target)
     return {

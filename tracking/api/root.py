@@ -10,7 +10,7 @@ class ApiRootView(routers.APIRootView):
 
     - 各资源的列表：regions 地区，programmes 计划，targets 指标及进度，progress-reports 进度填报；
     - summary：按地区、类别或计划的统计汇总；
-    - token：用用户名和密码（POST）换取令牌，之后在请求头中发送 `Authorization: Token <令牌>`；
+    - token：用用户名和密码（POST）换取令牌，之后在请求头中发送 Authorization: Token <令牌>；
     - docs：交互式文档（Swagger UI），schema：OpenAPI 3 描述。
     """
 

@@ -48,7 +48,7 @@ def test_dashboard_lists_behind_and_silent_targets_and_counts_statuses(regions, 
     # A report older than 45 days makes the target silent even though it has one.
     old = make_target(plan, number=3, code="3.1", name="很久没报", target_value="10")
     if today - datetime.timedelta(days=60) >= plan.period_start:
-        report(old, today - datetime.timedelta(days=60), 10)
+        report(old, today - datetime.timedelta(days=60), 5)
 
     response = logged_in(tongzhou_reporter).get(DASHBOARD)
 
@@ -85,6 +85,15 @@ def test_an_ended_plan_at_zero_lists_every_target_as_overdue(regions, tongzhou_r
     assert (counts["overdue"], counts["not_started"]) == (3, 0)
     page = response.content.decode()
     assert "没有需要关注的指标" not in page and page.count('<span class="tt-badge tt-overdue">逾期</span>') >= 6
+
+
+def test_an_achieved_target_is_not_listed_however_long_ago_it_was_reported(regions, tongzhou_reporter, logged_in, monkeypatch):
+    plan = make_plan("320612", year=2024)
+    done_early = make_target(plan, number=1, code="1.1", name="早已完成", target_value="100")
+    report(done_early, datetime.date(2024, 2, 29), 100)
+    monkeypatch.setattr(timezone, "localdate", lambda: datetime.date(2024, 9, 1))
+
+    assert logged_in(tongzhou_reporter).get(DASHBOARD).context["attention"] == []
 
 
 def test_behind_targets_are_listed_and_on_track_ones_are_not(regions, tongzhou_reporter, logged_in, monkeypatch):
