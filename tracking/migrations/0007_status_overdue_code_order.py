@@ -37,6 +37,15 @@ def expire_tallies(apps, schema_editor):
     ProgrammeTally.objects.update(counted_on=datetime.date.min, valid_until=datetime.date.min)
 
 
+def count_overdue_as_behind(apps, schema_editor):
+    """Backwards: the old constraint knows no overdue column; the tallies are expired anyway."""
+    ProgrammeTally = apps.get_model("tracking", "ProgrammeTally")
+    ProgrammeTally.objects.update(
+        behind=models.F("behind") + models.F("overdue"), overdue=0,
+        counted_on=datetime.date.min, valid_until=datetime.date.min,
+    )
+
+
 def restore_target_triggers(apps, schema_editor):
     """On SQLite, adding or removing a column rebuilds the table without the triggers that move the
     data version (migration 0006): make them again. PostgreSQL keeps its triggers."""
@@ -57,6 +66,12 @@ def statuses(*names):
 
 
 class Migration(migrations.Migration):
+    # Not one transaction: an index built in the transaction that filled its
+    # column would also hold an entry for every row version that filling left
+    # behind (PostgreSQL indexes rows its own transaction deleted), twice its
+    # size for good. The fill commits first, in a transaction of its own, and
+    # the index is then built from the rows alone.
+    atomic = False
 
     dependencies = [
         ("tracking", "0006_data_version"),
@@ -72,7 +87,7 @@ class Migration(migrations.Migration):
             preserve_default=False,
         ),
         migrations.RunPython(restore_target_triggers, migrations.RunPython.noop),
-        migrations.RunPython(fill_code_keys, migrations.RunPython.noop),
+        migrations.RunPython(fill_code_keys, migrations.RunPython.noop, atomic=True),
         migrations.RemoveIndex(model_name="target", name="target_year_programme_code"),
         migrations.AddIndex(
             model_name="target",
@@ -93,6 +108,7 @@ class Migration(migrations.Migration):
             field=models.DateField(help_text="null: every target's status is final", null=True),
         ),
         migrations.RemoveConstraint(model_name="programmetally", name="tally_statuses_add_up"),
+        migrations.RunPython(migrations.RunPython.noop, count_overdue_as_behind),
         migrations.AddConstraint(
             model_name="programmetally",
             constraint=models.CheckConstraint(
