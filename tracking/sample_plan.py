@@ -98,7 +98,7 @@ def _copy_plan(source, programme, today):
             Item,
         )
     }
-    # bulk_create gives ids back on PostgreSQL only; read them where it does not.
+    # Where bulk_create gives no ids back (SQLite before 3.35), read them.
     if any(item.pk is None for item in items.values()):
         items = {item.number: item for item in programme.items.all()}
     start, end = programme.period_start, programme.period_end

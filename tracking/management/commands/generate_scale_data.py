@@ -407,10 +407,20 @@ def refresh_all_totals():
         "approved": ProgressReport.Status.APPROVED,
         "submitted": ProgressReport.Status.SUBMITTED,
     }
+    # Targets without any report get what totals.refresh() stores for them:
+    # the defaults, which they have unless something wrote over them.
+    no_reports = """
+        UPDATE tracking_target AS t SET
+            cached_progress = NULL, cached_last_reported_on = NULL, cached_pending_value = 0,
+            cached_pending_count = 0, cached_completion = NULL, updated_at = now()
+        WHERE NOT EXISTS (SELECT FROM tracking_progressreport r WHERE r.target_id = t.id)
+          AND (cached_progress IS NOT NULL OR cached_last_reported_on IS NOT NULL OR cached_pending_value <> 0
+               OR cached_pending_count <> 0 OR cached_completion IS NOT NULL)
+    """
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         updated = cursor.rowcount
+        cursor.execute(no_reports)
+        updated += cursor.rowcount
     tallies.recount(Programme.objects.values_list("pk", flat=True))
-    # Targets without any report keep their defaults, which are what
-    # totals.refresh() would store for them.
     return updated
