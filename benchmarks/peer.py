@@ -61,15 +61,18 @@ class PeerTargetSerializer(serializers.ModelSerializer):
         return min(max(elapsed * 100.0 / span, 0.0), 100.0)
 
     def get_status(self, target):
-        if self.get_progress(target) is None:
-            return Target.Status.NOT_STARTED
-        if target.target_value is None:
+        progress = self.get_progress(target)
+        if progress is not None and target.target_value is None:
             return Target.Status.REPORTED
-        completion = self.get_completion(target)
+        completion = self.get_completion(target) or 0.0
         if completion >= 100:
             return Target.Status.ACHIEVED
+        if target.due_date < timezone.localdate():
+            return Target.Status.OVERDUE
         if completion < self.get_expected(target) - settings.TRACKING_BEHIND_TOLERANCE:
             return Target.Status.BEHIND
+        if progress is None:
+            return Target.Status.NOT_STARTED
         return Target.Status.ON_TRACK
 
     def get_last_reported_on(self, target):
@@ -93,4 +96,4 @@ class PeerTargetList(generics.ListAPIView):
         year = self.request.query_params.get("year")
         if year:
             queryset = queryset.filter(programme__year=int(year))
-        return queryset.order_by("programme_id", "code")
+        return queryset.order_by("programme_id", "code_key")

@@ -268,10 +268,12 @@ TARGET_FIGURES = """
     t.cached_completion AS completion
 """
 STATUS = """
-    CASE WHEN x.progress IS NULL THEN 'not_started'
-         WHEN x.target_value IS NULL THEN 'reported'
-         WHEN x.completion >= 100 THEN 'achieved'
-         WHEN x.completion < x.expected - %(tolerance)s THEN 'behind'
+    CASE WHEN x.completion >= 100 THEN 'achieved'
+         WHEN x.progress IS NOT NULL AND x.target_value IS NULL THEN 'reported'
+         WHEN x.due_date < %(today)s THEN 'overdue'
+         WHEN x.completion < x.expected - %(tolerance)s
+              OR (x.completion IS NULL AND x.expected > %(tolerance)s) THEN 'behind'
+         WHEN x.progress IS NULL THEN 'not_started'
          ELSE 'on_track' END AS status
 """
 
@@ -289,17 +291,17 @@ def targets_page_sql(year, offset, limit):
     page = f"""
         SELECT x.*, {STATUS} FROM (
             SELECT t.id, t.programme_id, p.region_id, i.number AS item_number, i.title AS item_title,
-                   i.category, t.code, t.name, t.unit, t.measure, t.aggregation, t.target_value, t.due_date,
+                   i.category, t.code, t.code_key, t.name, t.unit, t.measure, t.aggregation, t.target_value, t.due_date,
                    t.updated_at, {TARGET_FIGURES}
             FROM tracking_target t
             JOIN tracking_programme p ON p.id = t.programme_id
             JOIN tracking_item i ON i.id = t.item_id
             WHERE t.id IN (
                 SELECT t2.id FROM tracking_target t2
-                WHERE t2.year = %(year)s ORDER BY t2.programme_id, t2.code, t2.id LIMIT %(limit)s OFFSET %(offset)s
+                WHERE t2.year = %(year)s ORDER BY t2.programme_id, t2.code_key, t2.id LIMIT %(limit)s OFFSET %(offset)s
             )
         ) x
-        ORDER BY x.programme_id, x.code
+        ORDER BY x.programme_id, x.code_key, x.id
     """
     count = "SELECT COUNT(*) FROM tracking_target t WHERE t.year = %(year)s"
     params = sql_params(year=year, limit=limit, offset=offset)
@@ -316,7 +318,7 @@ def programme_detail_sql(programme_id):
             JOIN tracking_programme p ON p.id = i.programme_id
             LEFT JOIN tracking_target t ON t.item_id = i.id
             WHERE i.programme_id = %(id)s
-            ORDER BY i.number, t.code
+            ORDER BY i.number, t.code_key, t.id
         ) x
     """
     params = sql_params(id=programme_id)
@@ -338,7 +340,7 @@ def summary_sql(year, province_code=None):
     key, scope = summary_grouping(province_code)
     sql = f"""
         SELECT g.code, g.name, SUM(s.targets), SUM(s.not_started), SUM(s.on_track), SUM(s.behind),
-               SUM(s.achieved), SUM(s.reported), SUM(s.completion_sum), SUM(s.with_value), SUM(s.pending_reports)
+               SUM(s.overdue), SUM(s.achieved), SUM(s.reported), SUM(s.completion_sum), SUM(s.with_value), SUM(s.pending_reports)
         FROM tracking_programmetally s
         JOIN tracking_programme p ON p.id = s.programme_id
         JOIN tracking_region d ON d.code = p.region_id
@@ -363,7 +365,7 @@ def summary_from_targets_sql(year, province_code=None):
                COALESCE(SUM(s.pending_count), 0) AS pending_reports
         FROM (
             SELECT x.*, {STATUS} FROM (
-                SELECT {key} AS group_code, t.target_value, {TARGET_FIGURES}
+                SELECT {key} AS group_code, t.target_value, t.due_date, {TARGET_FIGURES}
                 FROM tracking_target t
                 JOIN tracking_programme p ON p.id = t.programme_id
                 JOIN tracking_region d ON d.code = p.region_id
@@ -392,7 +394,7 @@ def admin_page_sql(city_code, limit):
     subtree = "(d.code = %(city)s OR d.parent_id = %(city)s OR c.parent_id = %(city)s)"
     page = f"""
         SELECT x.*, {STATUS} FROM (
-            SELECT t.id, t.name, t.unit, t.target_value, d.name AS region, p.year, p.kind, i.number,
+            SELECT t.id, t.name, t.unit, t.target_value, t.due_date, d.name AS region, p.year, p.kind, i.number,
                    {TARGET_FIGURES}
             FROM tracking_target t
             JOIN tracking_programme p ON p.id = t.programme_id
@@ -400,7 +402,7 @@ def admin_page_sql(city_code, limit):
             JOIN tracking_region d ON d.code = p.region_id
             LEFT JOIN tracking_region c ON c.code = d.parent_id
             WHERE {subtree}
-            ORDER BY p.region_id, p.year DESC, p.kind, i.number, t.code, t.id DESC
+            ORDER BY p.region_id, p.year DESC, p.kind, i.number, t.code_key, t.id DESC
             LIMIT %(limit)s
         ) x
     """

@@ -182,7 +182,6 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
 
@@ -204,6 +203,10 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not static_is_collected
+# Where collectstatic writes and WhiteNoise reads. Without collected files
+# there is none (unless STATIC_ROOT says so): WhiteNoise would otherwise warn at
+# every start, and in every test, that the directory does not exist.
+STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles"))) if static_is_collected or env("STATIC_ROOT") else None
 
 # HTTPS. Everything is off by default so that the service works over plain
 # http://localhost; .env.example gives the values for production behind TLS,
@@ -247,7 +250,12 @@ LOGGING = {
     "root": {"handlers": ["stdout", "stderr"], "level": LOG_LEVEL},
     # Django's defaults print errors only with DEBUG on and otherwise mail them
     # to ADMINS (there are none); propagating sends them to stderr instead.
-    "loggers": {"django": {"handlers": [], "level": LOG_LEVEL, "propagate": True}},
+    "loggers": {
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        # Its only message is the "AXES: BEGIN" banner, at INFO, which every
+        # manage.py command would print; warnings still come through.
+        "axes.apps": {"level": "WARNING"},
+    },
 }
 
 # --- Tracking -----------------------------------------------------------------

@@ -114,7 +114,7 @@ TEMPLATE_HEADERS = [
 
 def programme_template(programme):
     """One blank row per target of the programme, in the import's column layout."""
-    targets = Target.objects.filter(programme=programme).select_related("item").order_by("item__number", "code")
+    targets = Target.objects.filter(programme=programme).select_related("item").order_by("item__number", "code_key")
     dataset = tablib.Dataset(headers=TEMPLATE_HEADERS, title=f"{programme.year}")
     kind = str(programme.get_kind_display())
     for target in targets:

@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import (
-    Avg, Case, Count, F, FloatField, IntegerField, OuterRef, Q, Subquery, Sum, Value, When, Window,
+    Avg, Case, Count, F, FloatField, IntegerField, Min, OuterRef, Q, Subquery, Sum, Value, When, Window,
 )
 from django.db.models.functions import Cast, Coalesce, Floor, Greatest, Least
 from django.utils import timezone
@@ -90,14 +90,31 @@ def expected_on(day):
     )
 
 
-def status_expression():
-    """A target's status from its annotated progress, completion and expected progress."""
+def status_expression(day):
+    """A target's status on this day, from its annotated progress, completion and expected progress.
+
+    A target without approved progress counts as 0 % done. It is
+    not_started while the time elapsed is within the tolerance, behind after
+    that, and overdue once its due date has passed. One with progress is
+    achieved at 100 %; short of that it is overdue once its due date has
+    passed, behind while it trails the time elapsed by more than the
+    tolerance, and on track otherwise. A figure without a target value has
+    nothing to complete: once reported, it stays `reported`.
+
+    status_change_aggregates() and last_day_of() below solve it for the next
+    day a status changes; test_progress_rule.py checks that they agree.
+    """
     tolerance = settings.TRACKING_BEHIND_TOLERANCE
     return Case(
-        When(progress__isnull=True, then=Value(Target.Status.NOT_STARTED)),
-        When(target_value__isnull=True, then=Value(Target.Status.REPORTED)),
         When(completion__gte=100, then=Value(Target.Status.ACHIEVED)),
-        When(completion__lt=F("expected") - tolerance, then=Value(Target.Status.BEHIND)),
+        When(progress__isnull=False, target_value__isnull=True, then=Value(Target.Status.REPORTED)),
+        When(due_date__lt=day, then=Value(Target.Status.OVERDUE)),
+        # Without progress (completion is then null), as if at 0 %.
+        When(
+            Q(completion__lt=F("expected") - tolerance) | Q(completion__isnull=True, expected__gt=tolerance),
+            then=Value(Target.Status.BEHIND),
+        ),
+        When(progress__isnull=True, then=Value(Target.Status.NOT_STARTED)),
         default=Value(Target.Status.ON_TRACK),
         output_field=models.CharField(),
     )
@@ -116,7 +133,7 @@ def with_progress(targets, as_of=None):
     else:
         day = as_of
         figures = progress_expressions(as_of)
-    return targets.annotate(**figures).annotate(expected=expected_on(day)).annotate(status=status_expression())
+    return targets.annotate(**figures).annotate(expected=expected_on(day)).annotate(status=status_expression(day))
 
 
 def progress_series(target):
@@ -170,11 +187,44 @@ def falls_behind_day(completion, tolerance):
     expected_on(day) passes completion + tolerance on day start + floor(x)
     with x = (completion + tolerance) * span / 100. x is taken a millionth
     smaller, so that where rounding could put it on either side of a whole
-    number the answer is a day early rather than a day late. Tallies expire
-    the day before (tracking.tallies).
+    number the answer is a day early rather than a day late.
     """
     x = (completion + tolerance) * Cast(days_to_due(), FloatField()) / 100.0
     return DayNumber("period_start") + Cast(Floor(x - 1e-6), IntegerField())
+
+
+# status_expression() solved for time. Achieved, reported and overdue are
+# final. On track and not started (as at 0 %) fall behind on falls_behind_day(),
+# unless close enough to 100 % never to; on track, not started and behind become
+# overdue the day after their due date. A tally holds until the day before the
+# first of these: aggregated per status (so that each target's status is
+# computed once), then last_day_of() picks the figure that applies.
+FALLING_STATUSES = (Target.Status.ON_TRACK, Target.Status.NOT_STARTED)
+DUE_STATUSES = (*FALLING_STATUSES, Target.Status.BEHIND)
+
+
+def status_change_aggregates(tolerance):
+    """Aggregates over annotated targets of one status (DayNumbers): the last day before the first
+    of them falls behind, were they on track or not started, and the earliest due date."""
+    # Completion (0 % without progress) + tolerance below 100: it can still fall behind.
+    may_fall_behind = Q(completion__lt=100 - tolerance)
+    if tolerance < 100:
+        may_fall_behind |= Q(completion__isnull=True)
+    reach = Coalesce(F("completion"), Value(0.0))
+    return {
+        "last_before_behind": Min(falls_behind_day(reach, tolerance) - 1, filter=may_fall_behind),
+        "last_before_overdue": Min(DayNumber("due_date")),
+    }
+
+
+def last_day_of(status, last_before_behind, last_before_overdue):
+    """The last day (a DayNumber) on which targets of this status, with these aggregates, all keep it;
+    None if it is final."""
+    if status in FALLING_STATUSES:
+        return min(day for day in (last_before_behind, last_before_overdue) if day is not None)
+    if status in DUE_STATUSES:
+        return last_before_overdue
+    return None
 
 
 def day_of(number):

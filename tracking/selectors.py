@@ -18,6 +18,8 @@ from .progress import completion_totals, mean_completion, mean_completion_aggreg
 
 # A target with no approved report for this long is listed on the dashboard.
 STALE_AFTER_DAYS = 45
+# Statuses the dashboard lists under 需要关注.
+ATTENTION_STATUSES = (Target.Status.BEHIND, Target.Status.OVERDUE)
 
 
 # --- Summaries ----------------------------------------------------------------------------
@@ -130,6 +132,26 @@ def summary(programmes, *, year, as_of=None, region=None, group_by="region"):
     }
 
 
+# --- The year shown when none is asked for ---------------------------------------------------
+
+
+def years_newest_first(programmes, day):
+    """The years of these programmes, the one to show first: the latest up to this day's year, or,
+    when all are later, the latest.
+
+    The dashboard and summary/ without a year both show the first (the
+    dashboard in the same query as its programmes): this year's programmes,
+    or the last year's once a plan has ended and the next is not in yet.
+    """
+    upcoming = Case(When(year__lte=day.year, then=Value(0)), default=Value(1))
+    return programmes.order_by(upcoming, "-year").values_list("year", flat=True)
+
+
+def default_year(programmes, day):
+    """The year years_newest_first() puts first; the day's year if there are no programmes."""
+    return years_newest_first(programmes, day).first() or day.year
+
+
 # --- A programme's figures, and the dashboard ------------------------------------------------
 
 
@@ -153,18 +175,17 @@ def programme_figures():
 
 
 def dashboard(user):
-    """The user's programmes of the current year (or the latest with data), with their items, targets,
-    status counts and the targets that need attention, in three queries."""
+    """The user's programmes of the year shown (years_newest_first), with their items, targets, status
+    counts and the targets that need attention (behind, overdue, or silent), in three queries."""
     today = timezone.localdate()
     visible = Programme.objects.visible_to(user)
-    newest = visible.order_by("-year").values("year")
     # The year is found in the same query as its programmes.
-    year = Coalesce(Subquery(newest.filter(year__lte=today.year)[:1]), Subquery(newest[:1]))
+    year = Subquery(years_newest_first(visible, today)[:1])
     programmes = list(visible.filter(year=year).select_related("region").order_by("region", "kind"))
     year = programmes[0].year if programmes else None
     items = Item.objects.filter(programme__in=programmes).order_by("programme", "number")
     targets = Target.objects.visible_to(user).filter(programme__in=programmes).with_progress()
-    targets = list(targets.select_related("programme__region", "item").order_by("item__number", "code"))
+    targets = list(targets.select_related("programme__region", "item").order_by("item__number", "code_key"))
 
     by_item = {}
     for target in targets:
@@ -183,10 +204,11 @@ def dashboard(user):
     stale_before = today - datetime.timedelta(days=STALE_AFTER_DAYS)
     attention = []
     for target in targets:
-        # Only a running programme can be late with its reports.
+        # Only a running programme can be late with its reports, and an achieved target has nothing left to report.
         running = target.programme.period_start <= today <= target.programme.period_end
-        target.silent = running and (target.last_reported_on is None or target.last_reported_on < stale_before)
-        if target.status == Target.Status.BEHIND or target.silent:
+        stale = target.last_reported_on is None or target.last_reported_on < stale_before
+        target.silent = running and stale and target.status != Target.Status.ACHIEVED
+        if target.status in ATTENTION_STATUSES or target.silent:
             attention.append(target)
     return {
         "year": year,

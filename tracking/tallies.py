@@ -11,13 +11,13 @@ import math
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, F, Min, OuterRef, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .db import lock
 from .models import Programme, ProgrammeTally, Target
-from .progress import completion_totals, day_of, falls_behind_day
+from .progress import completion_totals, day_of, last_day_of, status_change_aggregates
 
 # What a tally holds besides completion_sum (a float sum, compared within rounding).
 TALLY_COUNTS = [name for name in ProgrammeTally.FIGURES if name not in ("completion_sum", "counted_on")]
@@ -26,27 +26,34 @@ TALLY_COUNTS = [name for name in ProgrammeTally.FIGURES if name not in ("complet
 def tally_figures(targets):
     """Per programme of these targets: what a summary adds up, from with_progress() as of today.
 
-    Statuses, except that an on-track target falls behind as the days pass, do
-    not depend on the date. last_on_track is the last day on which no on-track
-    target has fallen behind (tracking.progress.falls_behind_day).
+    Statuses move with the date (a target falls behind as its period elapses
+    and becomes overdue after its due date); last_day is the last day on
+    which no target of the programme has changed status (tracking.progress).
+    Grouped by status too, so that each target's status is computed once
+    rather than once per figure that depends on it; the groups are folded here.
     """
-    tolerance = settings.TRACKING_BEHIND_TOLERANCE
-    return {
-        row.pop("programme_id"): row
-        for row in targets.with_progress()
-        .order_by()
-        .values("programme_id")
+    figures = {}
+    rows = (
+        targets.with_progress().order_by().values("programme_id", "status")
         .annotate(
-            targets=Count("pk"),
-            **{status: Count("pk", filter=Q(status=status)) for status in Target.Status.values},
-            **completion_totals(),
-            pending_reports=Coalesce(Sum("pending_count"), 0),
-            last_on_track=Min(
-                falls_behind_day(F("completion"), tolerance) - 1,
-                filter=Q(status=Target.Status.ON_TRACK, completion__lt=100 - tolerance),
-            ),
+            targets=Count("pk"), **completion_totals(), pending_reports=Coalesce(Sum("pending_count"), 0),
+            **status_change_aggregates(settings.TRACKING_BEHIND_TOLERANCE),
         )
-    }
+    )
+    for row in rows:
+        figure = figures.setdefault(
+            row["programme_id"],
+            {"targets": 0, **dict.fromkeys(Target.Status.values, 0), "completion_sum": 0.0, "with_value": 0,
+             "pending_reports": 0, "last_day": None},
+        )
+        for name in ("targets", "with_value", "pending_reports"):
+            figure[name] += row[name]
+        figure["completion_sum"] += row["completion_sum"]
+        figure[row["status"]] = row["targets"]
+        last_day = last_day_of(row["status"], row["last_before_behind"], row["last_before_overdue"])
+        if last_day is not None and (figure["last_day"] is None or last_day < figure["last_day"]):
+            figure["last_day"] = last_day
+    return figures
 
 
 def counted(programme_ids, years=None):
@@ -58,10 +65,10 @@ def counted(programme_ids, years=None):
     result = []
     for pk in programme_ids:
         row = figures.get(pk, {})
-        last_on_track = row.pop("last_on_track", None)
+        last_day = row.pop("last_day", None)
         result.append(ProgrammeTally(
             programme_id=pk, year=years[pk], **row, counted_on=today, tolerance=settings.TRACKING_BEHIND_TOLERANCE,
-            valid_until=day_of(last_on_track),
+            valid_until=day_of(last_day),
         ))
     return result
 

@@ -39,7 +39,7 @@ class ProgrammeViewSet(ApiViewSet):
         if programme is None:
             raise Http404
         targets = (
-            Target.objects.filter(programme=programme["id"]).with_progress(as_of=as_of).order_by("code", "pk")
+            Target.objects.filter(programme=programme["id"]).with_progress(as_of=as_of).order_by("code_key", "pk")
             .values("item_id", *row_paths(NestedTargetSerializer))
         )
         by_item = {}

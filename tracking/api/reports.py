@@ -65,7 +65,7 @@ class ProgressReportViewSet(
     def get_queryset(self):
         # Newest first for CSV too; pages get the same order from the cursor.
         queryset = visible(ProgressReport, self.request).order_by("-id")
-        return queryset.select_related("target__programme", "created_by", "reviewed_by")
+        return queryset.select_related("target__programme", "target__item", "created_by", "reviewed_by")
 
     def get_serializer_class(self):
         if self.action in ("update", "partial_update"):

@@ -46,7 +46,12 @@ class ProgressFields(serializers.Serializer):
     )
     expected = serializers.FloatField(read_only=True, label=_("应完成"), help_text=_("计划期间已过去的百分比（按 as_of 或今天）"))
     status = serializers.ChoiceField(
-        choices=Target.Status.choices, read_only=True, label=_("状态"), help_text=_("进度状态")
+        choices=Target.Status.choices, read_only=True, label=_("状态"),
+        help_text=_(
+            "进度状态：not_started 未开始（尚无进度，已过时间未超出容差）、on_track 进行中、"
+            "behind 滞后（完成率落后于时间进度超过容差，无进度计为 0）、overdue 逾期（已过完成期限仍未完成）、"
+            "achieved 已完成、reported 已填报（无目标值）"
+        ),
     )
     last_reported_on = serializers.DateField(
         read_only=True, allow_null=True, label=_("最近填报"), help_text=_("最近一次已通过填报的截至日期")
@@ -198,8 +203,21 @@ class ProgressReportSerializer(serializers.ModelSerializer):
         models.DecimalField: ReportValueField,
     }
 
+    # The target's natural key, under the import's headers (region above too), so
+    # that a downloaded ?format=csv imports back (tracking.importing.COLUMNS).
     region = serializers.CharField(
         source="target.programme.region_id", read_only=True, label=_("地区代码"), help_text=_("指标所属地区的行政区划代码")
+    )
+    year = serializers.IntegerField(source="target.year", read_only=True, label=_("年度"), help_text=_("指标所属计划的年度"))
+    kind = serializers.ChoiceField(
+        source="target.programme.kind", choices=Programme.Kind.choices, read_only=True, label=_("计划类型"),
+        help_text=_("指标所属计划的类型"),
+    )
+    item_number = serializers.IntegerField(
+        source="target.item.number", read_only=True, label=_("事项序号"), help_text=_("指标所属事项的序号")
+    )
+    target_code = serializers.CharField(
+        source="target.code", read_only=True, label=_("指标编号"), help_text=_("指标在计划内的编号，例如 4.1")
     )
     created_by = serializers.CharField(
         source="created_by.username", read_only=True, allow_null=True, label=_("填报人"), help_text=_("填报人用户名")
@@ -215,14 +233,19 @@ class ProgressReportSerializer(serializers.ModelSerializer):
     class Meta:
         model = ProgressReport
         fields = [
-            "id", "target", "region", "period_end", "value", "qualifier", "note", "source_quote", "status",
-            "created_by", "created_at", "reviewed_by", "reviewed_at", "review_note", "updated_at", "steps",
+            "id", "target", "region", "year", "kind", "item_number", "target_code", "period_end", "value", "qualifier",
+            "note", "source_quote", "status", "created_by", "created_at", "reviewed_by", "reviewed_at", "review_note",
+            "updated_at", "steps",
         ]
         read_only_fields = [
-            "id", "region", "source_quote", "status", "created_by", "created_at", "reviewed_by", "reviewed_at",
-            "review_note", "updated_at", "steps",
+            "id", "region", "year", "kind", "item_number", "target_code", "source_quote", "status", "created_by",
+            "created_at", "reviewed_by", "reviewed_at", "review_note", "updated_at", "steps",
         ]
-        extra_kwargs = REPORT_FIELD_HELP
+        extra_kwargs = {
+            **REPORT_FIELD_HELP,
+            # With what the answer shows of it (region, year, kind, item number, code).
+            "target": {**REPORT_FIELD_HELP["target"], "queryset": Target.objects.select_related("programme", "item")},
+        }
         # One report per target and date is checked by the service's
         # full_clean(), in the same transaction as the write.
         validators = []
@@ -242,6 +265,7 @@ class ProgressReportUpdateSerializer(ProgressReportSerializer):
 
     class Meta(ProgressReportSerializer.Meta):
         read_only_fields = [*ProgressReportSerializer.Meta.read_only_fields, "target"]
+        extra_kwargs = REPORT_FIELD_HELP
 
 
 class ReviewSerializer(serializers.Serializer):
@@ -275,7 +299,10 @@ class SummaryQuerySerializer(serializers.Serializer):
 
     year = serializers.IntegerField(
         required=False, min_value=1900, max_value=2999,
-        help_text=_("计划年度；默认为 as_of 所在年份，都不给时为今年"),
+        help_text=_(
+            "计划年度；默认与进度看板相同：as_of（默认今天）所在年份及以前有计划的最近一年，"
+            "都没有时为有计划的最近一年"
+        ),
     )
     as_of = serializers.DateField(required=False, help_text=_("按此日期计算进度（YYYY-MM-DD）；默认今天"))
     group_by = serializers.ChoiceField(choices=GROUP_BY, default="region", help_text=_("分组方式"))
@@ -297,9 +324,10 @@ class SummaryGroupSerializer(serializers.Serializer):
     key = serializers.CharField(help_text=_("分组标识：地区代码、类别代码或计划 id"))
     name = serializers.CharField(help_text=_("分组名称"))
     targets = serializers.IntegerField(help_text=_("指标个数"))
-    not_started = serializers.IntegerField(help_text=_("未开始的指标个数"))
+    not_started = serializers.IntegerField(help_text=_("未开始的指标个数：尚无进度，且已过时间未超出容差"))
     on_track = serializers.IntegerField(help_text=_("进行中的指标个数"))
-    behind = serializers.IntegerField(help_text=_("滞后的指标个数"))
+    behind = serializers.IntegerField(help_text=_("滞后的指标个数：完成率（无进度计为 0）落后于时间进度超过容差"))
+    overdue = serializers.IntegerField(help_text=_("逾期的指标个数：已过完成期限仍未完成"))
     achieved = serializers.IntegerField(help_text=_("已完成的指标个数"))
     reported = serializers.IntegerField(help_text=_("无目标值、已填报的指标个数"))
     mean_completion = serializers.FloatField(

@@ -34,11 +34,13 @@ class SummaryView(ConditionalGetMixin, generics.GenericAPIView):
         params.is_valid(raise_exception=True)
         query = params.validated_data
         as_of, region = query.get("as_of"), query.get("region")
-        year = query.get("year") or (as_of or timezone.localdate()).year
-        programmes = visible(Programme, request).filter(year=year)
+        programmes = visible(Programme, request)
         if region is not None:
             programmes = programmes.filter(region__in=Region.objects.subtree(region.code))
         if query.get("kind"):
             programmes = programmes.filter(kind=query["kind"])
+        # Without a year, the dashboard's: this year's, or the latest before it with programmes.
+        year = query.get("year") or selectors.default_year(programmes, as_of or timezone.localdate())
+        programmes = programmes.filter(year=year)
         data = selectors.summary(programmes, year=year, as_of=as_of, region=region, group_by=query["group_by"])
         return self.conditional_on_content(Response(SummarySerializer(data).data))

@@ -46,9 +46,9 @@ class TargetViewSet(ApiViewSet):
     search_fields = ["name"]
     ordering_fields = ["completion", "name", "last_reported_on", "item_number"]
     ordering_sources = {"item_number": "item__number"}
-    # Unique and covered by the (programme, code) constraint's index, so a page
-    # is an index range rather than a sort of every target. Codes sort as text.
-    ordering = ["programme_id", "code"]
+    # Codes in natural order (1.2 before 1.10): with ?year= a page is a range of
+    # the (year, programme, code_key, id) index rather than a sort of every target.
+    ordering = ["programme_id", "code_key"]
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]
     etag_depends_on_today = True
     pagination_class = TargetPage

@@ -2,18 +2,18 @@
 
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.routers import DefaultRouter
 
 from .errors import not_found
 from .extract import ExtractView
 from .programmes import ProgrammeViewSet
 from .regions import RegionViewSet
 from .reports import ProgressReportViewSet
+from .root import Router
 from .summary import SummaryView
 from .targets import TargetViewSet
 from .tokens import TokenView
 
-router = DefaultRouter()
+router = Router()
 router.register("regions", RegionViewSet, basename="region")
 router.register("programmes", ProgrammeViewSet, basename="programme")
 router.register("targets", TargetViewSet, basename="target")

@@ -12,7 +12,7 @@ from .targets import Target
 class ProgrammeTallyQuerySet(models.QuerySet):
     def current(self, day=None):
         """The tallies whose figures hold on this day (today): counted that day, or before it with no
-        on-track target due to fall behind since; and with today's tolerance."""
+        target due to change status since (valid_until); and with today's tolerance."""
         day = day or timezone.localdate()
         return self.filter(
             Q(counted_on=day) | Q(Q(valid_until__isnull=True) | Q(valid_until__gte=day), counted_on__lt=day),
@@ -27,7 +27,7 @@ class ProgrammeTally(models.Model):
     targets. Recounted (tracking.tallies.recount) in the same transaction as
     every change to the stored totals of a target, to a target's programme,
     and a target's deletion. Statuses move with the date, so a tally is only
-    read while current() (until an on-track target may fall behind); the
+    read while current() (until a target may fall behind or become overdue); the
     summary counts the programmes of the others target by target, and
     `manage.py recount_tallies` (daily, and at every start) recounts them.
     """
@@ -39,13 +39,15 @@ class ProgrammeTally(models.Model):
     not_started = models.PositiveIntegerField(default=0)
     on_track = models.PositiveIntegerField(default=0)
     behind = models.PositiveIntegerField(default=0)
+    overdue = models.PositiveIntegerField(default=0)
     achieved = models.PositiveIntegerField(default=0)
     reported = models.PositiveIntegerField(default=0)
     completion_sum = models.FloatField(default=0.0)
     with_value = models.PositiveIntegerField(default=0)
     pending_reports = models.PositiveIntegerField(default=0)
     counted_on = models.DateField()
-    valid_until = models.DateField(null=True, help_text="null: no on-track target that could fall behind")
+    # The last day on which every target keeps the status counted (tracking.progress.last_day_of_status).
+    valid_until = models.DateField(null=True, help_text="null: every target's status is final")
     tolerance = models.FloatField()
 
     objects = ProgrammeTallyQuerySet.as_manager()
@@ -58,7 +60,9 @@ class ProgrammeTally(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=Q(targets=F("not_started") + F("on_track") + F("behind") + F("achieved") + F("reported")),
+                condition=Q(
+                    targets=F("not_started") + F("on_track") + F("behind") + F("overdue") + F("achieved") + F("reported")
+                ),
                 name="tally_statuses_add_up",
             ),
         ]

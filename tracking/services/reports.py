@@ -34,7 +34,7 @@ def _locked(report):
     # default, would make a new tally's insert (whose foreign key check
     # needs that row) and this transaction's own recount wait for each other.
     locked = (
-        ProgressReport.objects.select_for_update(of=("self",)).select_related("target__programme")
+        ProgressReport.objects.select_for_update(of=("self",)).select_related("target__programme", "target__item")
         .filter(pk=report.pk).first()
     )
     if locked is None:

@@ -238,9 +238,9 @@ def a_draft_in_each_district(songqingliang, jingkou_target, media_root):
 def plans_across_jiangsu(songqingliang, jingkou_target, tongzhou_plan):
     """As of 2024-07-01 (50 % of the year gone):
 
-    Tongzhou 2024: 送清凉 50 % on track, 建会率 101 % achieved, 培训 not started (0 %),
-    a figure without target value (reported). Nantong's own city programme: one
-    target, not started. Jingkou 2024: 职工培训 achieved, one report pending.
+    Tongzhou 2024: 送清凉 50 % on track, 建会率 101 % achieved, 培训 without progress
+    (behind, at 0 %), a figure without target value (reported). Nantong's own city
+    programme: one target without progress (behind). Jingkou 2024: 职工培训 achieved, one report pending.
     Kunshan 2024: one target behind. Tongzhou 2023: one target (another year).
     """
     report(songqingliang, D(2024, 6, 30), 6000)

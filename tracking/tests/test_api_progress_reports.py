@@ -10,6 +10,7 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tracking.models import ProgressReport, Target
 
@@ -81,7 +82,12 @@ def test_created_report_as_the_client_sees_it(api, songqingliang, tongzhou_repor
     assert body == {
         "id": report.pk,
         "target": songqingliang.pk,
+        # The target's natural key, as the import reads it.
         "region": "320612",
+        "year": 2024,
+        "kind": "annual_plan",
+        "item_number": 4,
+        "target_code": "4.1",
         "period_end": "2024-06-30",
         "value": 6000,
         "qualifier": "at_least",
@@ -401,7 +407,39 @@ def test_csv_export_is_excel_safe(api, reports, tongzhou_reporter):
     assert [row["截至日期"] for row in rows] == ["2024-07-31", "2024-06-30", "2024-03-31"]
     assert rows[0]["备注"] == "'=HYPERLINK(1)"
     assert rows[0]["数值"] == "100"
-    assert rows[0]["状态"] == "draft"
+    assert rows[0]["状态"] == "草稿"
+
+
+def test_csv_carries_labels_and_the_targets_natural_key_while_json_keeps_codes(api, reports, tongzhou_reporter):
+    client = api(tongzhou_reporter)
+
+    rows = list(csv.DictReader(io.StringIO(client.get(URL, {"format": "csv"}).content.decode("utf-8-sig"))))
+    [june] = [row for row in rows if row["截至日期"] == "2024-06-30"]
+    assert {key: june[key] for key in ("地区代码", "年度", "计划类型", "事项序号", "指标编号", "限定", "状态")} == {
+        "地区代码": "320612", "年度": "2024", "计划类型": "年度计划", "事项序号": "4", "指标编号": "4.1",
+        "限定": "精确", "状态": "待审核",
+    }
+    [june_json] = [row for row in client.get(URL).json()["results"] if row["period_end"] == "2024-06-30"]
+    assert {key: june_json[key] for key in ("year", "kind", "item_number", "target_code", "qualifier", "status")} == {
+        "year": 2024, "kind": "annual_plan", "item_number": 4, "target_code": "4.1", "qualifier": "exact",
+        "status": "submitted",
+    }
+
+
+def test_a_downloaded_csv_imports_back_unchanged(api, reports_in_every_state, tongzhou_reporter):
+    client = api(tongzhou_reporter)
+    ProgressReport.objects.filter(pk=reports_in_every_state["reports"]["approved"].pk).update(qualifier="at_least")
+    before = list(ProgressReport.objects.order_by("pk").values())
+    downloaded = client.get(URL, {"format": "csv"}).content
+
+    response = client.post(
+        f"{URL}import/", {"file": SimpleUploadedFile("reports.csv", downloaded, content_type="text/csv")},
+        format="multipart",
+    )
+
+    assert response.status_code == 200, response.json()
+    assert response.json() == {"dry_run": False, "created": 0, "updated": 0, "unchanged": 4, "errors": []}
+    assert list(ProgressReport.objects.order_by("pk").values()) == before
 
 
 def test_list_etag_changes_when_a_report_is_submitted(api, reports, tongzhou_reporter):

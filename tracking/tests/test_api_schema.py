@@ -72,7 +72,7 @@ def test_filters_are_documented_with_their_types(schema):
             "completion_max", "updated_since", "ordering", "search", "as_of", "page", "page_size", "format"} <= set(parameters)
     assert parameters["year"]["type"] == "integer"
     assert parameters["updated_since"]["format"] == "date-time"
-    assert set(parameters["status"]["enum"]) == {"not_started", "on_track", "behind", "achieved", "reported"}
+    assert set(parameters["status"]["enum"]) == {"not_started", "on_track", "behind", "overdue", "achieved", "reported"}
 
 
 def test_figures_are_documented_as_numbers(schema):

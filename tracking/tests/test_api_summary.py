@@ -3,11 +3,13 @@
 import datetime
 
 import pytest
+from django.urls import reverse
+from django.utils import timezone
 
 from tracking.models import ProgressReport
 from tracking.services import approve_report
 
-from .conftest import bulk_targets, report
+from .conftest import bulk_targets, make_plan, make_target, report
 
 D = datetime.date
 S = ProgressReport.Status
@@ -17,7 +19,11 @@ AS_OF = "2024-07-01"
 
 def groups(response):
     assert response.status_code == 200, response.content
-    return {group["key"]: group for group in response.json()["groups"]}
+    return groups_of(response.json())
+
+
+def groups_of(body):
+    return {group["key"]: group for group in body["groups"]}
 
 
 def test_per_province_without_a_region(api, plans_across_jiangsu, superuser):
@@ -29,7 +35,8 @@ def test_per_province_without_a_region(api, plans_across_jiangsu, superuser):
     assert jiangsu.pop("mean_completion") == pytest.approx((50 + 96 / 95 * 100 + 0 + 0 + 100 + 10) / 6)
     assert jiangsu == {
         "key": "320000", "name": "江苏省", "targets": 7,
-        "not_started": 2, "on_track": 1, "behind": 1, "achieved": 2, "reported": 1,
+        # 培训 and the city's own target have no progress half way through the year: behind.
+        "not_started": 0, "on_track": 1, "behind": 3, "overdue": 0, "achieved": 2, "reported": 1,
         "pending_reports": 1,
     }
 
@@ -80,10 +87,33 @@ def test_year_and_kind_select_the_programmes(api, plans_across_jiangsu, superuse
     assert groups(client.get(URL, {"year": 2024, "kind": "review"})) == {}
 
 
-def test_year_defaults_to_this_year(api, plans_across_jiangsu, superuser):
+def test_without_a_year_the_summary_shows_the_dashboards_year(api, plans_across_jiangsu, superuser, logged_in):
+    """Plans for 2023 and 2024, none yet for this year: both show 2024, the latest year with plans."""
     body = api(superuser).get(URL).json()
 
-    assert body["year"] == datetime.date.today().year
+    assert body["year"] == 2024 == logged_in(superuser).get(reverse("admin:tracking_dashboard")).context["year"]
+    assert groups_of(body)["320000"]["targets"] == 7
+
+
+def test_without_a_year_the_summary_shows_this_years_plans_once_there_are_any(api, plans_across_jiangsu, superuser):
+    make_target(make_plan("320612", year=timezone.localdate().year), number=1, code="1.1", name="今年的")
+
+    body = api(superuser).get(URL).json()
+
+    assert body["year"] == timezone.localdate().year
+    assert groups_of(body)["320000"]["targets"] == 1
+
+
+def test_without_a_year_as_of_picks_the_latest_year_up_to_its_own(api, plans_across_jiangsu, superuser):
+    body = api(superuser).get(URL, {"as_of": "2023-12-31"}).json()
+
+    assert (body["year"], groups_of(body)["320000"]["targets"]) == (2023, 1)
+
+
+def test_without_a_year_and_without_plans_the_summary_is_this_years_and_empty(api, regions, superuser):
+    body = api(superuser).get(URL).json()
+
+    assert (body["year"], body["groups"]) == (timezone.localdate().year, [])
 
 
 def test_users_count_only_what_they_see(api, plans_across_jiangsu, tongzhou_reporter):
@@ -136,3 +166,32 @@ def test_one_aggregate_query_whatever_the_data(
         response = client.get(URL, {"year": 2024, "region": "320000", "group_by": group_by})
     assert sum(g["targets"] for g in groups(response).values()) == 2 * count
     assert sum(g["pending_reports"] for g in groups(response).values()) == 2 * count
+
+
+@pytest.mark.parametrize("count", [1, 200])
+def test_without_a_year_one_query_more_finds_it(
+    api, tongzhou_plan, jingkou_plan, superuser, count, django_assert_max_num_queries
+):
+    bulk_targets(tongzhou_plan, count)
+    bulk_targets(jingkou_plan, count)
+    client = api(superuser)
+
+    with django_assert_max_num_queries(5):
+        response = client.get(URL, {"region": "320000"})
+    assert response.json()["year"] == 2024
+    assert sum(g["targets"] for g in groups(response).values()) == 2 * count
+
+
+def test_after_the_year_every_unfinished_target_counts_as_overdue(api, plans_across_jiangsu, superuser):
+    jiangsu = groups(api(superuser).get(URL, {"as_of": "2025-01-15", "year": 2024}))["320000"]
+
+    assert {status: jiangsu[status] for status in ("not_started", "on_track", "behind", "overdue", "achieved", "reported")} == {
+        "not_started": 0, "on_track": 0, "behind": 0, "overdue": 4, "achieved": 2, "reported": 1,
+    }
+
+
+def test_todays_summary_from_the_tallies_counts_overdue_targets(api, plans_across_jiangsu, superuser):
+    """Without as_of, from the programme tallies: in 2026 every unfinished 2024 target is overdue."""
+    jiangsu = groups(api(superuser).get(URL, {"year": 2024}))["320000"]
+
+    assert (jiangsu["overdue"], jiangsu["achieved"], jiangsu["reported"], jiangsu["targets"]) == (4, 2, 1, 7)

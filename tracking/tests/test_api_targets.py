@@ -268,6 +268,21 @@ def test_csv_export_has_a_bom_chinese_headers_and_every_row(api, tongzhou_and_ji
     assert by_code["4.1"][header.index("目标值")] == "12000"
 
 
+def test_csv_choices_are_chinese_labels_and_json_keeps_the_codes(api, tongzhou_and_jingkou_targets, tongzhou_reporter):
+    client = api(tongzhou_reporter)
+
+    rows = list(csv.DictReader(io.StringIO(client.get(URL, {"format": "csv", "as_of": "2024-07-01"}).content.decode("utf-8-sig"))))
+    by_code = {row["编号"]: row for row in rows}
+    assert {key: by_code["6.1"][key] for key in ("类别", "计量方式", "汇总方式", "状态")} == {
+        "类别": "服务帮扶", "计量方式": "比例", "汇总方式": "取最新（每次填报为累计值或比率）", "状态": "已完成",
+    }
+    assert by_code["4.1"]["状态"] == "进行中"
+    json_rows = {row["code"]: row for row in client.get(URL, {"as_of": "2024-07-01"}).json()["results"]}
+    assert (json_rows["6.1"]["category"], json_rows["6.1"]["status"], json_rows["4.1"]["status"]) == (
+        "services", "achieved", "on_track",
+    )
+
+
 def test_csv_errors_are_still_json(api, tongzhou_and_jingkou_targets, tongzhou_reporter):
     response = api(tongzhou_reporter).get(URL, {"format": "csv", "year": "abc"})
 

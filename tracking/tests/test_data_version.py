@@ -129,3 +129,22 @@ def test_the_etag_still_names_today_where_figures_move_with_the_date(api, songqi
     monkeypatch.setattr(timezone, "localdate", lambda *args: tomorrow)
 
     assert client.get(URL, HTTP_IF_NONE_MATCH=etag).status_code == 200
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="advisory locks of PostgreSQL databases")
+def test_a_write_in_flight_in_another_database_of_the_server_leaves_the_version_alone(songqingliang):
+    """Another database on the same server (a staging copy, another test run) takes the same lock key."""
+    import psycopg
+
+    settings = connection.settings_dict
+    other = psycopg.connect(
+        dbname="postgres", host=settings["HOST"], port=settings["PORT"] or 5432, user=settings["USER"],
+        password=settings["PASSWORD"],
+    )
+    try:
+        other.execute("SELECT pg_advisory_xact_lock_shared(1953655670)")  # held until it commits
+
+        assert data_version() is not None
+    finally:
+        other.rollback()
+        other.close()

@@ -1,7 +1,8 @@
 """The progress rule has one definition (tracking.progress); what restates it for speed is tested equal to it.
 
 Three places compute progress another way: the tallies count statuses per
-programme and solve for the day an on-track target falls behind, the history
+programme and solve for the next day a status changes (a target falls behind
+or becomes overdue), the history
 series runs a window sum, and the benchmark generator writes the stored
 totals with one set-based UPDATE. On random targets and reports, each gives
 what with_progress() gives.
@@ -29,43 +30,78 @@ SEEDS = range(6)
 
 def random_programme(rng, region="320612", year=2024, targets=25):
     """A plan with targets of every kind (sum and latest, with and without target value, early due dates)
-    and reports in every status on random days."""
+    and reports in every status on random days; some targets without any approved report, some nearly
+    achieved."""
     programme = make_plan(region, year=year)
     items = [Item.objects.create(programme=programme, number=n, title=f"事项{n}", category="services") for n in (1, 2, 3)]
     start, end = programme.period_start, programme.period_end
     made = []
     for n in range(targets):
         due = end if rng.random() < 0.7 else start + datetime.timedelta(days=rng.randint(20, 360))
+        # One in six nearly there: on track to its due date, overdue the day after.
+        near = n % 6 == 5
         target = Target.objects.create(
             programme=programme, item=rng.choice(items), code=f"{n}", name=f"指标{n}", unit="个",
-            target_value=None if rng.random() < 0.15 else Decimal(rng.choice([1, 3, 95, 100, 12000])),
+            target_value=None if rng.random() < 0.15 and not near else Decimal(rng.choice([1, 3, 95, 100, 12000])),
             aggregation=rng.choice(Target.Aggregation.values), due_date=due,
         )
-        days = rng.sample(range(0, (end - start).days + 1), rng.randint(0, 6))
+        if near:
+            reports = [(rng.randint(0, (due - start).days), target.target_value * rng.choice([91, 95, 99]) / 100, S.APPROVED)]
+        else:
+            reports = [
+                (day, Decimal(rng.choice([0, 1, 2, 5, 30, 60, 99, 4000, 6000, 13000])) / rng.choice([1, 4]),
+                 rng.choice(S.values))
+                for day in rng.sample(range(0, (end - start).days + 1), rng.randint(0, 6))
+            ]
         ProgressReport.objects.bulk_create(
-            ProgressReport(
-                target=target, period_end=start + datetime.timedelta(days=day),
-                value=Decimal(rng.choice([0, 1, 2, 5, 30, 60, 99, 4000, 6000, 13000])) / rng.choice([1, 4]),
-                status=rng.choice(S.values),
-            )
-            for day in days
+            ProgressReport(target=target, period_end=start + datetime.timedelta(days=day), value=value, status=status)
+            for day, value, status in reports
         )
         made.append(target)
     totals.refresh([target.pk for target in made])
     return programme
 
 
-def statuses_on(programme, day, monkeypatch):
-    monkeypatch.setattr(timezone, "localdate", lambda: day)
-    return Counter(Target.objects.filter(programme=programme).with_progress().values_list("status", flat=True))
+def statuses_by_day(programme, monkeypatch):
+    """Each target's status by with_progress() on every day from before the programme starts to well after
+    it ends, a query a day: {day: {target id: status}}."""
+    first, last = programme.period_start - datetime.timedelta(days=10), programme.period_end + datetime.timedelta(days=40)
+    result = {}
+    for offset in range((last - first).days + 1):
+        day = first + datetime.timedelta(days=offset)
+        monkeypatch.setattr(timezone, "localdate", lambda day=day: day)
+        result[day] = dict(Target.objects.filter(programme=programme).with_progress().values_list("pk", "status"))
+    return result
+
+
+def counts(statuses):
+    counted = Counter(statuses.values())
+    return {status: counted[status] for status in Target.Status.values}
+
+
+def tally_counts(tally):
+    return {status: getattr(tally, status) for status in Target.Status.values}
+
+
+# Every way a status moves with time alone. (not_started → overdue directly would need a tolerance of 100 %.)
+TRANSITIONS = {("not_started", "behind"), ("on_track", "behind"), ("behind", "overdue"), ("on_track", "overdue")}
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_a_tally_counts_what_with_progress_says_on_every_day_it_holds(regions, monkeypatch, seed):
     rng = random.Random(seed)
     programme = random_programme(rng)
-    for counted_on in sorted(rng.sample(range(0, 366), 4)):
-        day = programme.period_start + datetime.timedelta(days=counted_on)
+    by_day = statuses_by_day(programme, monkeypatch)
+    days = sorted(by_day)
+    crossed = {
+        (before[pk], after[pk]) for before, after in zip(map(by_day.get, days), map(by_day.get, days[1:]))
+        for pk in before if before[pk] != after[pk]
+    }
+    # The random plan crosses every transition, and nothing else happens with time.
+    assert crossed == TRANSITIONS, seed
+
+    for counted_on in sorted(rng.sample(range(len(days) - 1), 8)):
+        day = days[counted_on]
         monkeypatch.setattr(timezone, "localdate", lambda day=day: day)
         [tally] = tallies.counted([programme.pk])
         targets = list(Target.objects.filter(programme=programme).with_progress())
@@ -74,12 +110,14 @@ def test_a_tally_counts_what_with_progress_says_on_every_day_it_holds(regions, m
         assert tally.completion_sum == pytest.approx(sum(t.completion or 0.0 for t in measured))
         assert (tally.targets, tally.with_value) == (len(targets), len(measured))
         assert tally.pending_reports == sum(t.pending_count for t in targets)
-        last = tally.valid_until or programme.period_end + datetime.timedelta(days=30)
-        for later in sorted({day, day + (last - day) / 2, last}):
-            counts = statuses_on(programme, later, monkeypatch)
-            assert {status: getattr(tally, status) for status in Target.Status.values} == {
-                status: counts[status] for status in Target.Status.values
-            }, (seed, day, later)
+        # Counted today, it holds today; then every day until valid_until (for good if null).
+        held = [d for d in days if d == day or (d > day and (tally.valid_until is None or d <= tally.valid_until))]
+        for later in held:
+            assert tally_counts(tally) == counts(by_day[later]), (seed, day, later)
+        # And valid_until is no more than a day early (falls_behind_day's rounding): two days later some
+        # target has moved, and a move always changes the counts (statuses only move towards overdue).
+        if tally.valid_until is not None and tally.valid_until + datetime.timedelta(days=2) in by_day:
+            assert tally_counts(tally) != counts(by_day[tally.valid_until + datetime.timedelta(days=2)]), (seed, day)
 
 
 @pytest.mark.parametrize("seed", SEEDS)

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from tracking import tallies, totals
 from tracking.models import Item, Programme, ProgressReport, Region, Target
+from tracking.models.targets import code_key
 
 # The seed fixtures' regions. Generated codes skip them so that `manage.py seed`
 # still loads into a generated database; 320000 is only created (identically
@@ -274,9 +275,10 @@ class Command(BaseCommand):
                             value = Decimal(rng.randint(low, high))
                         if rng.random() < 0.05:
                             value = None  # only reported, no published target
+                        code = f"{number}.{k}"
                         targets.append(
-                            (target_id, now, programme_id, year, start, item_id, f"{number}.{k}", name, unit, value,
-                             measure, aggregation, end, Decimal(0), 0)
+                            (target_id, now, programme_id, year, start, item_id, code, code_key(code), name, unit,
+                             value, measure, aggregation, end, Decimal(0), 0)
                         )
                         report_specs.append((target_id, year, measure, aggregation, value))
                         target_id += 1
@@ -293,8 +295,8 @@ class Command(BaseCommand):
         del programmes, items
         self.loader.write(
             Target,
-            ["id", "updated_at", "programme_id", "year", "period_start", "item_id", "code", "name", "unit", "target_value", "measure",
-             "aggregation", "due_date", "cached_pending_value", "cached_pending_count"],
+            ["id", "updated_at", "programme_id", "year", "period_start", "item_id", "code", "code_key", "name", "unit",
+             "target_value", "measure", "aggregation", "due_date", "cached_pending_value", "cached_pending_count"],
             targets,
         )
         del targets
@@ -405,10 +407,20 @@ def refresh_all_totals():
         "approved": ProgressReport.Status.APPROVED,
         "submitted": ProgressReport.Status.SUBMITTED,
     }
+    # Targets without any report get what totals.refresh() stores for them:
+    # the defaults, which they have unless something wrote over them.
+    no_reports = """
+        UPDATE tracking_target AS t SET
+            cached_progress = NULL, cached_last_reported_on = NULL, cached_pending_value = 0,
+            cached_pending_count = 0, cached_completion = NULL, updated_at = now()
+        WHERE NOT EXISTS (SELECT FROM tracking_progressreport r WHERE r.target_id = t.id)
+          AND (cached_progress IS NOT NULL OR cached_last_reported_on IS NOT NULL OR cached_pending_value <> 0
+               OR cached_pending_count <> 0 OR cached_completion IS NOT NULL)
+    """
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         updated = cursor.rowcount
+        cursor.execute(no_reports)
+        updated += cursor.rowcount
     tallies.recount(Programme.objects.values_list("pk", flat=True))
-    # Targets without any report keep their defaults, which are what
-    # totals.refresh() would store for them.
     return updated

@@ -5,8 +5,8 @@ from tracking import tallies
 
 class Command(BaseCommand):
     help = (
-        "Recount the programme tallies that no longer hold today (an on-track target may have fallen "
-        "behind since) and create missing ones. Summaries are right without it, only slower: run it daily."
+        "Recount the programme tallies that no longer hold today (a target may have fallen behind or "
+        "become overdue since) and create missing ones. Summaries are right without it, only slower: run it daily."
     )
 
     def handle(self, *args, **options):
