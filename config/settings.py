@@ -100,7 +100,8 @@ ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin with the tracker's own admin site (tracking/admin_site.py).
+    "tracking.apps.TrackerAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -114,8 +115,8 @@ INSTALLED_APPS = [
     "import_export",
     "simple_history",
     "tracking",
-    # Keeps a tally of failed logins and locks out password guessing (AXES_* below).
-    "axes",
+    # Keeps a tally of failed logins and locks out password guessing (AXES_* below); named 登录安全.
+    "tracking.apps.LoginRecordsConfig",
 ]
 
 MIDDLEWARE = [

@@ -6,14 +6,13 @@ imported back unchanged. Columns the importer does not know (名称, 单位, 状
 are there for the reader and are ignored on import.
 """
 
-from decimal import Decimal
-
 import tablib
 from django.http import Http404, HttpResponse
 from django.utils import timezone
 from import_export import fields, resources
 from import_export.formats.base_formats import CSV, XLSX
 
+from . import numbers
 from .importing import COLUMNS
 from .models import ProgressReport, Target
 
@@ -22,10 +21,7 @@ HEADER = {column: aliases[0] for column, aliases in COLUMNS.items()}
 
 def plain_number(value):
     """A Decimal as Excel should see it: 12000 rather than 12000.0000 or 1.2E+4."""
-    if value is None:
-        return ""
-    value = Decimal(value).normalize()
-    return int(value) if value == value.to_integral_value() else value
+    return "" if value is None else numbers.plain(value)
 
 
 def excel_safe(text):

@@ -2,6 +2,9 @@
 
 from axes.backends import AxesStandaloneBackend
 from django.conf import settings
+from django.contrib import admin
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from .middleware import error_response
@@ -38,7 +41,14 @@ def client_ip(request):
 
 
 def login_locked_out(request, original_response=None, credentials=None):
-    """Axes' answer once the failure limit is reached: 429, in Chinese, without echoing the credentials."""
+    """Axes' answer once the failure limit is reached: 429, in Chinese, without echoing the credentials.
+
+    The admin's login gets a page in the admin's frame, saying how long to wait;
+    anything else a short HTML or JSON error.
+    """
     minutes = max(1, int(settings.AXES_COOLOFF_TIME.total_seconds() // 60))
+    if request.path.startswith(reverse("admin:index")):
+        context = {**admin.site.each_context(request), "minutes": minutes, "title": _("账户已暂时锁定")}
+        return render(request, "admin/tracking/locked_out.html", context, status=429)
     message = _("登录失败次数过多，账户已暂时锁定，请 %(minutes)d 分钟后再试") % {"minutes": minutes}
     return error_response(request, message, 429)

@@ -1,4 +1,5 @@
-"""Numbers as a clerk writes them: 一千二百, 两万, 1.2万, 3千余, 十余万, 上百, 万余, １２,０００.
+"""Numbers as a clerk writes them: read (一千二百, 两万, 1.2万, 3千余, 十余万, 上百, 万余, １２,０００)
+and written back (12,000 名, 0.5, 95%; never 12000.0000 or 1.2E+4).
 
 One parser for the import, the API and the extractor, so that "1.2万" means
 12000 wherever it is typed or read. It knows numerals, scales (万, 亿) and the
@@ -158,3 +159,29 @@ def tidy(value):
     if value == value.to_integral_value():
         return value.quantize(Decimal(1))
     return value.normalize()
+
+
+# --- Writing: every page, title and message that shows a stored value goes through these ------------
+# Values are stored with four decimal places (models.VALUE_FIELD).
+
+
+def plain(value):
+    """12000.0000 → 12000, 0.5000 → Decimal("0.5"): the value without trailing zeros or an exponent."""
+    value = Decimal(value).normalize()
+    return int(value) if value == value.to_integral_value() else value
+
+
+def grouped(value):
+    """12000 → "12,000"; 0.5 → "0.5"; None → "—"."""
+    if value is None:
+        return "—"
+    return format(plain(value), ",")
+
+
+def quantity(value, unit):
+    """A value with its unit: "12,000 名", "95%"; "—" without a value."""
+    if value is None:
+        return "—"
+    if not unit:
+        return grouped(value)
+    return f"{grouped(value)}{'' if unit == '%' else ' '}{unit}"

@@ -230,3 +230,29 @@ def last_day_of(status, last_before_behind, last_before_overdue):
 def day_of(number):
     """A DayNumber back to a date."""
     return None if number is None else datetime.date.fromordinal(int(number))
+
+
+# --- What one report brings ----------------------------------------------------------------
+
+
+def completion_value(progress, target_value):
+    """completion_of() for figures in memory: progress as a percentage of the target value."""
+    if progress is None or not target_value:
+        return None
+    return float(progress) * 100.0 / float(target_value)
+
+
+def progress_once_counted(target, report):
+    """A target's progress once this report counts: what approving it would bring, or has brought.
+
+    target is annotated by with_progress(). For `sum`, the approved total plus
+    the report's value; for `latest`, its value unless a later report was
+    approved. An approved report is already in the total.
+    """
+    if report.status == ProgressReport.Status.APPROVED:
+        return target.progress
+    if target.aggregation == Target.Aggregation.SUM:
+        return (target.progress or Decimal("0")) + report.value
+    if target.last_reported_on is None or report.period_end > target.last_reported_on:
+        return report.value
+    return target.progress

@@ -4,19 +4,21 @@ The dashboard's template reaches them through the tracking_display template
 filters (tracking/templatetags).
 """
 
+from decimal import Decimal
+
+from django import forms
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
-from ..exports import plain_number
+from .. import numbers
 from ..models import ProgressReport, Target
 
 
-def number(value):
-    """12000 → "12,000"; 0.5 → "0.5"; None → "—"."""
-    if value is None:
-        return "—"
-    return format(plain_number(value), ",")
+# 12000 → "12,000"; 0.5 → "0.5"; None → "—".
+number = numbers.grouped
+# 12000, "名" → "12,000 名".
+quantity = numbers.quantity
 
 
 def percent(value):
@@ -56,3 +58,23 @@ def report_badge(status):
 
 def evidence_url(report):
     return reverse("admin:tracking_progressreport_evidence", args=[report.pk])
+
+
+def target_choice_label(target):
+    """A target among many regions and years: "通州区 2024 年度计划 · 4.1 送清凉/送温暖"."""
+    programme = target.programme
+    return f"{programme.region.name} {programme.year} {programme.get_kind_display()} · {target.code} {target.name}"
+
+
+class PlainDecimalField(forms.DecimalField):
+    """A figure's input shows 12000, not the stored 12000.0000."""
+
+    def prepare_value(self, value):
+        return numbers.plain(value) if isinstance(value, Decimal) else value
+
+
+def plain_decimal_formfield(db_field, kwargs):
+    """formfield_for_dbfield's kwargs, with PlainDecimalField for decimal columns."""
+    if db_field.get_internal_type() == "DecimalField":
+        kwargs.setdefault("form_class", PlainDecimalField)
+    return kwargs

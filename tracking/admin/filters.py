@@ -7,7 +7,8 @@ from ..models import Category, Programme, Region, Target
 
 
 def scope_choices(request):
-    """The regions the user sees, and the years of their programmes: the region and year filters' choices.
+    """The regions the user sees, and the years of their programmes: the region and year filters' choices
+    (and the districts among the regions, for the target list's columns).
 
     One query for both, remembered for the request: every changelist shows
     both filters, and a query each would be two of the page's few.
@@ -20,14 +21,24 @@ def scope_choices(request):
             .values_list("code", "name", "level", "programmes__year")
             .distinct()
         )
-        regions, years = {}, set()
+        regions, years, districts = {}, set(), set()
         for code, name, level, year in rows:
             regions[code] = ("　" if level == Region.Level.DISTRICT else "") + name
+            if level == Region.Level.DISTRICT:
+                districts.add(code)
             if year is not None:
                 years.add(year)
         memo["regions"] = list(regions.items())
+        # Regions without regions below them (the hierarchy ends at districts).
+        memo["districts"] = districts
         memo["years"] = [(str(year), str(year)) for year in sorted(years, reverse=True)]
     return memo
+
+
+def region_fixed(request):
+    """Whether every row of a list is of one region: a district chosen in the 地区 filter, or a district's user."""
+    choices = scope_choices(request)
+    return request.GET.get(RegionFilter.parameter_name) in choices["districts"] or len(choices["regions"]) == 1
 
 
 class RegionFilter(admin.SimpleListFilter):

@@ -1,5 +1,6 @@
 """Importing reports from a spreadsheet in the admin: upload, a preview that writes nothing, then confirm."""
 
+import datetime
 import os
 import uuid
 
@@ -119,12 +120,34 @@ def forget_upload(request):
 def preview_context(rows, result):
     headers = {column: aliases[0] for column, aliases in COLUMNS.items()}
     errors = [(e.row, headers.get(e.field, e.field or "—"), e.message) for e in result.errors]
-    table = [[row.get(column, "") for column in COLUMNS] for row in rows[:IMPORT_PREVIEW_ROWS]]
+    # Rows with errors are marked, and so are the cells an error names.
+    problems = {}
+    for e in result.errors:
+        columns, messages = problems.setdefault(e.row, (set(), []))
+        columns.add(e.field)
+        messages.append(e.message)
+    table = []
+    for index, row in enumerate(rows[:IMPORT_PREVIEW_ROWS]):
+        number = index + 2
+        columns, messages = problems.get(number, (set(), []))
+        cells = [(as_typed(row.get(column, "")), column in columns) for column in COLUMNS]
+        table.append((number, cells, messages))
     return {
         "result": result,
         "errors": errors,
         "headers": list(headers.values()),
-        "rows": [(index + 2, cells) for index, cells in enumerate(table)],
+        "rows": table,
         "row_count": len(rows),
         "rows_truncated": len(rows) > IMPORT_PREVIEW_ROWS,
     }
+
+
+def as_typed(cell):
+    """A cell as the clerk typed it: 12000 rather than the 12000.0 Excel stores, a date without 00:00:00."""
+    if cell is None:
+        return ""
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    if isinstance(cell, datetime.datetime) and cell.time() == datetime.time():
+        return cell.date().isoformat()
+    return str(cell)

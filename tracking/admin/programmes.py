@@ -30,7 +30,7 @@ class ItemInline(ScopedInlineMixin, admin.TabularInline):
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "text":
-            kwargs["widget"] = forms.Textarea(attrs={"rows": 2, "cols": 60})
+            kwargs["widget"] = forms.Textarea(attrs={"rows": 2, "cols": 40})
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
@@ -42,7 +42,12 @@ class ProgrammeAdmin(DeletesThroughService, ScopedHistoryAdmin):
     list_filter = [ProgrammeRegionFilter, OwnYearFilter, ProgrammeKindFilter]
     search_fields = ["title"]
     inlines = [ItemInline]
-    fields = ["region", "kind", "year", "title", "period_start", "period_end", "description", "source_document"]
+    fieldsets = [
+        (None, {"fields": ["region", "kind", "year", "title", "period_start", "period_end"]}),
+        # Where the plan came from and how it was extracted: for whoever checks the data, not the
+        # clerk entering progress, so it stays folded below the plan.
+        (gettext_lazy("来源与整理说明"), {"fields": ["description", "source_document"], "classes": ["collapse"]}),
+    ]
 
     class Media:
         css = STYLES
@@ -52,7 +57,7 @@ class ProgrammeAdmin(DeletesThroughService, ScopedHistoryAdmin):
 
     @admin.display(description=gettext_lazy("期间"), ordering="period_start")
     def period(self, programme):
-        return f"{programme.period_start} ~ {programme.period_end}"
+        return f"{programme.period_start}～{programme.period_end}"
 
     @admin.display(description=gettext_lazy("指标数"), ordering="target_count")
     def targets(self, programme):

@@ -5,7 +5,7 @@ import os
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.admin.widgets import AdminFileWidget
+from django.contrib.admin.widgets import AdminFileWidget, AutocompleteSelect
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -16,11 +16,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .. import access, services, workflow
+from .. import access, progress, services, workflow
 from ..exports import ProgressReportResource, spreadsheet_response
 from ..models import EVIDENCE_EXTENSIONS, ProgressReport, Target
-from .display import evidence_url, number, report_badge
-from .filters import ReportRegionFilter, ReportYearFilter
+from .display import evidence_url, quantity, report_badge, target_choice_label
+from .filters import ReportRegionFilter, ReportYearFilter, region_fixed
 from .imports import ImportViews
 from .scope import REFUSALS, STYLES, ScopedHistoryAdmin, ServiceRefused, refusal, refusals_as_messages
 
@@ -48,8 +48,7 @@ class EvidenceWidget(AdminFileWidget):
 
 class TargetChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, target):
-        p = target.programme
-        return f"{p.region.name} {p.year} {p.get_kind_display()} · {target.code} {target.name}"
+        return target_choice_label(target)
 
 
 class ReturnForm(forms.Form):
@@ -72,6 +71,8 @@ class ProgressReportAdmin(ImportViews, ScopedHistoryAdmin):
     list_filter = ["status", ReportRegionFilter, ReportYearFilter]
     search_fields = ["target__name", "target__code", "note"]
     actions = ["submit_reports", "approve_reports", "return_reports"]
+    # A search over the user's targets (TargetAdmin.autocomplete_queryset) instead of a list of all of them.
+    autocomplete_fields = ["target"]
     change_list_template = "admin/tracking/progressreport/change_list.html"
     change_form_template = "admin/tracking/progressreport/change_form.html"
     list_per_page = 50
@@ -85,6 +86,13 @@ class ProgressReportAdmin(ImportViews, ScopedHistoryAdmin):
         return super().get_queryset(request).select_related(
             "target__programme__region", "target__item", "created_by", "reviewed_by"
         )
+
+    def get_list_display(self, request):
+        # As on the target list: a district's own clerk needs no 地区 column.
+        shown = list(self.list_display)
+        if region_fixed(request):
+            shown.remove("region")
+        return shown
 
     # Permissions: scope first, then the workflow's own rules through services.
 
@@ -110,6 +118,8 @@ class ProgressReportAdmin(ImportViews, ScopedHistoryAdmin):
         entry = list(ENTRY_FIELDS)
         if obj is not None and not self.has_change_permission(request, obj):
             entry[entry.index("evidence")] = "evidence_link"
+            # Read-only, Django would show the stored 6000.0000.
+            entry[entry.index("value")] = "value_text"
         if obj is not None and obj.source_quote:
             entry.append("source_quote")
         fieldsets = [(None, {"fields": entry})]
@@ -120,17 +130,24 @@ class ProgressReportAdmin(ImportViews, ScopedHistoryAdmin):
     def get_readonly_fields(self, request, obj=None):
         # A report stays with its target: the services lock and check that one.
         moved = ["target"] if obj is not None else []
-        return [*REVIEW_FIELDS, "evidence_link", "source_quote", *moved]
+        return [*REVIEW_FIELDS, "evidence_link", "value_text", "source_quote", *moved]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "target":
+            # What the form accepts; the widget searches the same targets (TargetAdmin.autocomplete_queryset).
             queryset = Target.objects.visible_to(request.user).select_related("programme__region")
-            return TargetChoiceField(queryset=queryset, label=db_field.verbose_name, required=True)
+            return TargetChoiceField(
+                queryset=queryset, label=db_field.verbose_name, required=True,
+                widget=AutocompleteSelect(db_field, self.admin_site),
+                help_text=_("点开后输入编号或名称搜索；只列出您所在地区的指标"),
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "evidence":
             kwargs["widget"] = EvidenceWidget
+        if db_field.name == "note":
+            kwargs["widget"] = forms.Textarea(attrs={"rows": 3, "cols": 60})
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     # Writes: every one through the workflow services.
@@ -156,6 +173,18 @@ class ProgressReportAdmin(ImportViews, ScopedHistoryAdmin):
         # The admin goes on with obj (change message, redirect): make it the saved report.
         obj.pk, obj.status, obj.created_by_id = report.pk, report.status, report.created_by_id
         obj._state.adding = False
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if "_submit" in request.POST:
+            self.message_user(request, _("已提交审核：%(report)s") % {"report": obj}, messages.SUCCESS)
+            return self.response_post_save_add(request, obj)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if "_submit" in request.POST:
+            self.message_user(request, _("已提交审核：%(report)s") % {"report": obj}, messages.SUCCESS)
+            return self.response_post_save_change(request, obj)
+        return super().response_change(request, obj)
 
     def delete_model(self, request, obj):
         try:
@@ -188,8 +217,12 @@ class ProgressReportAdmin(ImportViews, ScopedHistoryAdmin):
             obj is None or may_take(user, obj, "submit")
         )
         if obj is not None:
-            context["workflow_steps"] = workflow.steps_for(user, obj, in_scope=True)
+            steps = workflow.steps_for(user, obj, in_scope=True)
+            context["workflow_steps"] = steps
             context["workflow_url"] = reverse("admin:tracking_progressreport_workflow", args=[obj.pk])
+            context["review"] = review_figures(obj)
+            if "approve" in steps:
+                context["title"] = _("审核填报")
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     # List columns.
@@ -203,9 +236,13 @@ class ProgressReportAdmin(ImportViews, ScopedHistoryAdmin):
         t = report.target
         return f"{t.programme.year} · {t.item.number} · {t.code} {t.name}"
 
+    @admin.display(description=gettext_lazy("数值"))
+    def value_text(self, report):
+        return quantity(report.value, report.target.unit)
+
     @admin.display(description=gettext_lazy("数值"), ordering="value")
     def value_display(self, report):
-        text = f"{number(report.value)} {report.target.unit}"
+        text = quantity(report.value, report.target.unit)
         if report.status == Status.SUBMITTED:
             return format_html('<span class="tt-pending" title="{}">{}（{}）</span>', _("待审核，尚未计入进度"),
                                text, _("待审"))
@@ -341,6 +378,23 @@ class ProgressReportAdmin(ImportViews, ScopedHistoryAdmin):
         if not next_url or not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
             next_url = reverse("admin:tracking_progressreport_change", args=[report.pk])
         return HttpResponseRedirect(next_url)
+
+
+def review_figures(report):
+    """What the report's page shows above its form: the target, its progress, and what this report brings."""
+    target = Target.objects.with_progress().select_related("programme__region").get(pk=report.target_id)
+    after = progress.progress_once_counted(target, report)
+    return {
+        "target": target,
+        "target_value": quantity(target.target_value, target.unit),
+        "progress": quantity(target.progress, target.unit),
+        "completion": target.completion,
+        "value": quantity(report.value, target.unit),
+        "after": quantity(after, target.unit),
+        "after_completion": progress.completion_value(after, target.target_value),
+        "changes_progress": after != target.progress,
+        "counted": report.status == Status.APPROVED,
+    }
 
 
 def may_take(user, report, step):

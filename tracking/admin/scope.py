@@ -14,6 +14,8 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from ..models import Item
 from ..workflow import WorkflowConflict
+from .display import plain_decimal_formfield
+from .history import HistoryPage
 
 STYLES = {"all": ["tracking/admin.css"]}
 
@@ -42,6 +44,9 @@ def refusals_as_messages(model_admin, request, view, *args):
 
 class ScopedMixin:
     """Row-level scope on top of the model permissions of the role groups."""
+
+    # Django's "-" reads like a typo next to our "—".
+    empty_value_display = "—"
 
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)
@@ -74,6 +79,9 @@ class ScopedMixin:
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         return super().formfield_for_foreignkey(db_field, request, **scoped_choices(db_field, request, kwargs))
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        return super().formfield_for_dbfield(db_field, request, **plain_decimal_formfield(db_field, kwargs))
+
 
 def scoped_choices(db_field, request, kwargs):
     related = db_field.related_model
@@ -84,8 +92,9 @@ def scoped_choices(db_field, request, kwargs):
     return kwargs
 
 
-class ScopedHistoryAdmin(ScopedMixin, SimpleHistoryAdmin):
-    """History pages scoped like the rest; old versions can be read, never restored.
+class ScopedHistoryAdmin(HistoryPage, ScopedMixin, SimpleHistoryAdmin):
+    """History pages scoped like the rest, in words a clerk reads (HistoryPage); old versions
+    can be read, never restored.
 
     Restoring a version would write a report past the workflow services (an
     approved report could become a draft again), so it is switched off here
@@ -105,6 +114,8 @@ class ScopedInlineMixin:
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         return super().formfield_for_foreignkey(db_field, request, **scoped_choices(db_field, request, kwargs))
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        return super().formfield_for_dbfield(db_field, request, **plain_decimal_formfield(db_field, kwargs))
 
 class DeletesThroughService:
     """An admin whose deletions, one object or a list's selection, go through a service function

@@ -3,7 +3,8 @@
 import functools
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
@@ -12,9 +13,13 @@ from django.utils.translation import gettext_lazy
 from .. import access, services, workflow
 from ..models import ProgressReport, Target
 from .dashboard import dashboard_view
-from .display import evidence_url, number, percent, report_badge, status_badge, target_bar
-from .filters import CategoryFilter, KindFilter, OwnYearFilter, RegionFilter, TargetStatusFilter
-from .scope import REFUSALS, STYLES, DeletesThroughService, ScopedHistoryAdmin, ScopedInlineMixin, ServiceRefused, refusal, refusals_as_messages
+from .display import (
+    evidence_url, number, percent, quantity, report_badge, status_badge, target_bar, target_choice_label,
+)
+from .filters import CategoryFilter, KindFilter, OwnYearFilter, RegionFilter, TargetStatusFilter, region_fixed
+from .scope import (
+    REFUSALS, STYLES, DeletesThroughService, ScopedHistoryAdmin, ScopedInlineMixin, ServiceRefused, refusal, refusals_as_messages,
+)
 
 
 def can_add_reports(user, target):
@@ -59,13 +64,13 @@ TARGET_FIELDS = ["programme", "item", "code", "name", "unit", "target_value", "m
 @admin.register(Target)
 class TargetAdmin(DeletesThroughService, ScopedHistoryAdmin):
     list_display = [
-        "region", "programme_title", "item_number", "name", "target", "progress", "bar", "status_badge",
-        "last_reported",
+        "region", "programme_title", "code", "name", "target", "progress", "bar", "status_badge", "last_reported",
     ]
-    list_display_links = ["name"]
-    list_select_related = ["programme__region", "item"]
+    list_display_links = ["code", "name"]
+    list_select_related = ["programme__region"]
     list_filter = [RegionFilter, OwnYearFilter, KindFilter, CategoryFilter, TargetStatusFilter]
-    search_fields = ["name"]
+    # Also what the add-report form's target autocomplete searches (autocomplete_queryset below).
+    search_fields = ["code", "name", "programme__region__name"]
     inlines = [NewReportInline]
     list_per_page = 50
     # The filtered count is enough; the unfiltered "N total" is a second COUNT
@@ -81,14 +86,43 @@ class TargetAdmin(DeletesThroughService, ScopedHistoryAdmin):
         # Every figure on these pages comes from with_progress(), in the list's one query.
         return super().get_queryset(request).with_progress()
 
+    def get_list_display(self, request):
+        # A column that a filter (or the user's scope) fixes says the same on every row.
+        shown = list(self.list_display)
+        if region_fixed(request):
+            shown.remove("region")
+        if "programme__id__exact" in request.GET or (
+            region_fixed(request) and request.GET.get("year") and request.GET.get("kind")
+        ):
+            shown.remove("programme_title")
+        return shown
+
+    def autocomplete_queryset(self, request):
+        # The add-report form's target search: the user's targets, latest year first,
+        # without the progress figures the lists compute.
+        return (
+            Target.objects.visible_to(request.user).select_related("programme__region")
+            .order_by("-year", *Target._meta.ordering)
+        )
+
+    def autocomplete_label(self, target):
+        return target_choice_label(target)
+
     def get_fieldsets(self, request, obj=None):
-        fieldsets = [(None, {"fields": TARGET_FIELDS})]
+        fields = list(TARGET_FIELDS)
+        fieldsets = [(None, {"fields": fields})]
+        if obj is not None and not request.user.has_perm("tracking.change_target"):
+            # Read-only, Django would show the stored 12000.0000.
+            fields[fields.index("target_value")] = "target_value_display"
+            # Whoever cannot change the target comes to add reports (the inline below) or to
+            # read its progress: its definition is folded away, one click from view.
+            fieldsets = [(_("指标信息"), {"fields": fields, "classes": ["collapse"]})]
         if obj is not None:
             fieldsets.insert(0, (_("进度"), {"fields": ["progress_summary", "reports_table"]}))
         return fieldsets
 
     def get_readonly_fields(self, request, obj=None):
-        readonly = ["progress_summary", "reports_table"]
+        readonly = ["progress_summary", "reports_table", "target_value_display"]
         if obj is not None and not request.user.has_perm("tracking.change_target"):
             readonly += TARGET_FIELDS
         elif obj is not None:
@@ -111,6 +145,8 @@ class TargetAdmin(DeletesThroughService, ScopedHistoryAdmin):
         return target
 
     def save_model(self, request, obj, form, change):
+        # For response_change: whether the target itself changed, or reports were only added to it.
+        request._tracking_target_changed = change and form.has_changed()
         if not change or request.user.has_perm("tracking.change_target"):
             services.save_target(target=obj)
 
@@ -133,6 +169,29 @@ class TargetAdmin(DeletesThroughService, ScopedHistoryAdmin):
                 ))
             except REFUSALS as error:
                 raise ServiceRefused(refusal(error)) from error
+        request._tracking_added_reports = formset.new_objects
+
+    def response_change(self, request, obj):
+        """Says what was done: adding reports from the target's page does not change the target."""
+        added = getattr(request, "_tracking_added_reports", [])
+        for report in added:
+            self.message_user(
+                request, _("已新增填报“%(report)s”。它是草稿：提交审核并通过后才计入进度") % {"report": report},
+                messages.SUCCESS,
+            )
+        if getattr(request, "_tracking_target_changed", False):
+            return super().response_change(request, obj)
+        if not added:
+            self.message_user(request, _("没有填写新的填报，未做修改"), messages.INFO)
+        if "_continue" in request.POST:
+            return HttpResponseRedirect(request.get_full_path())
+        return self.response_post_save_change(request, obj)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and not request.user.has_perm("tracking.change_target") and can_add_reports(request.user, obj):
+            # Django says "修改 指标" to whoever may post the page; a reporter only adds reports to it.
+            context["title"] = _("填报进度")
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         return refusals_as_messages(self, request, super().changeform_view, object_id, form_url, extra_context)
@@ -145,19 +204,17 @@ class TargetAdmin(DeletesThroughService, ScopedHistoryAdmin):
     def programme_title(self, target):
         return f"{target.programme.year} {target.programme.get_kind_display()}"
 
-    @admin.display(description=gettext_lazy("事项"), ordering="item__number")
-    def item_number(self, target):
-        return target.item.number
-
     @admin.display(description=gettext_lazy("目标"), ordering="target_value")
     def target(self, target):
-        if target.target_value is None:
-            return "—"
-        return f"{number(target.target_value)} {target.unit}"
+        return quantity(target.target_value, target.unit)
+
+    @admin.display(description=gettext_lazy("目标值"))
+    def target_value_display(self, target):
+        return quantity(target.target_value, target.unit)
 
     @admin.display(description=gettext_lazy("已完成"), ordering="progress")
     def progress(self, target):
-        done = "—" if target.progress is None else f"{number(target.progress)} {target.unit}"
+        done = quantity(target.progress, target.unit)
         if not target.pending_count:
             return done
         return format_html(
@@ -176,13 +233,16 @@ class TargetAdmin(DeletesThroughService, ScopedHistoryAdmin):
 
     @admin.display(description=gettext_lazy("最近填报"), ordering="last_reported_on")
     def last_reported(self, target):
-        return target.last_reported_on or "—"
+        return target.last_reported_on.isoformat() if target.last_reported_on else "—"
 
     @admin.display(description=gettext_lazy("进度"))
     def progress_summary(self, target):
         if target is None or target.pk is None:
             return "—"
         lines = [
+            (_("目标"), _("%(value)s，%(due)s 前完成") % {"value": quantity(target.target_value, target.unit),
+                                                        "due": target.due_date}
+             if target.target_value is not None else _("无目标值（仅填报数据）")),
             (_("已完成（已审核）"), self.progress(target)),
             (_("完成率"), target_bar(target)),
             (_("按时间今天应完成"), percent(target.expected)),
@@ -216,10 +276,15 @@ class TargetAdmin(DeletesThroughService, ScopedHistoryAdmin):
             evidence = (
                 format_html('<a href="{}">{}</a>', evidence_url(report), _("佐证")) if report.evidence else ""
             )
-            rows.append((change_url, report.period_end, number(report.value), target.unit,
-                         report_badge(report.status), report.note, evidence, action))
+            note = report.note
+            if report.status == ProgressReport.Status.RETURNED and report.review_note:
+                # What the clerk has to fix comes first.
+                note = format_html('<span class="tt-returned-note">{}{}</span> {}', _("退回意见："),
+                                   report.review_note, report.note)
+            rows.append((change_url, report.period_end, quantity(report.value, target.unit),
+                         report_badge(report.status), note, evidence, action))
         body = format_html_join(
-            "", '<tr><td><a href="{}">{}</a></td><td>{} {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>', rows
+            "", '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>', rows
         )
         head = format_html(
             "<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th></th></tr>",

@@ -54,15 +54,17 @@ def _text(value):
 
 def parse_value(value):
     """A non-negative decimal. Accepts "12,000" and full-width "１２０００" as 12000."""
-    text = _text(value).replace(",", "").replace("，", "")
+    typed = _text(value)
+    text = typed.replace(",", "").replace("，", "")
     if not text:
         raise ValueError(_("数值不能为空"))
+    # Errors quote the cell as typed ("1,2x"), not as cleaned up ("12x"), so the clerk finds it.
     try:
         number = Decimal(text)
     except InvalidOperation:
-        number = _written_number(text)
+        number = _written_number(text, typed)
     if not number.is_finite():
-        raise ValueError(_("“%(text)s”不是有效的数字") % {"text": text[:20]})
+        raise ValueError(_("“%(text)s”不是有效的数字") % {"text": typed[:20]})
     if number < 0:
         raise ValueError(_("数值不能为负数"))
     if number.adjusted() >= INTEGER_DIGITS:
@@ -72,7 +74,7 @@ def parse_value(value):
     return number
 
 
-def _written_number(text):
+def _written_number(text, typed):
     """A number as a clerk writes it (1.2万, 一千二百), by the parser the extractor uses too.
 
     A qualifier written into the value (3千余, 约400) is refused rather than
@@ -83,10 +85,10 @@ def _written_number(text):
     try:
         number = parse_number(text)
     except ValueError:
-        raise ValueError(_("“%(text)s”不是有效的数字") % {"text": text[:20]}) from None
+        raise ValueError(_("“%(text)s”不是有效的数字") % {"text": typed[:20]}) from None
     if number.qualifier != EXACT:
         raise ValueError(
-            _("“%(text)s”含有“余、多、约、以上”等限定词，请只填数值，并在“限定”中选择") % {"text": text[:20]}
+            _("“%(text)s”含有“余、多、约、以上”等限定词，请只填数值，并在“限定”中选择") % {"text": typed[:20]}
         )
     return number.value
 

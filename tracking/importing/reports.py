@@ -38,6 +38,8 @@ class ImportResult:
 
 @dataclass(slots=True)
 class _Row:
+    """A row's parsed cells; a cell that did not parse is None, and the row is not complete."""
+
     number: int
     key: tuple  # (region, year, kind, target code)
     item: int
@@ -45,25 +47,25 @@ class _Row:
     value: Decimal
     qualifier: str
     note: str
+    complete: bool = True
 
 
 def _parse(number, raw, errors):
-    """One row's cells, or None after recording its errors."""
+    """One row's cells, recording the error of every cell that does not parse; None if it is not a row at all."""
     if not isinstance(raw, dict):
         errors.append(RowError(number, "", _("每一行应为一个对象")))
         return None
-    cells, problems = {}, []
+    cells, complete = {}, True
     for column, parse in PARSERS.items():
         try:
             cells[column] = parse(raw.get(column))
         except ValueError as error:
-            problems.append(RowError(number, column, str(error)))
-    if problems:
-        errors.extend(problems)
-        return None
+            errors.append(RowError(number, column, str(error)))
+            cells[column], complete = None, False
     key = (cells["region"], cells["year"], cells["kind"], cells["target"])
-    return _Row(number, key, cells["item"], cells["period_end"], cells["value"], cells["qualifier"], cells["note"])
-
+    return _Row(
+        number, key, cells["item"], cells["period_end"], cells["value"], cells["qualifier"], cells["note"], complete
+    )
 
 
 def import_reports(*, user, rows, dry_run, first_row=2):
@@ -80,20 +82,24 @@ def import_reports(*, user, rows, dry_run, first_row=2):
 
     targets = _targets_for(parsed)
     visible = set(Region.objects.visible_to(user).values_list("code", flat=True))
-    known_regions = set(Region.objects.filter(code__any={r.key[0] for r in parsed}).values_list("code", flat=True))
+    known_regions = set(
+        Region.objects.filter(code__any={r.key[0] for r in parsed} - {None}).values_list("code", flat=True)
+    )
     today = timezone.localdate()
     seen = {}
     matched = []
     for row in parsed:
-        error = _check(row, targets, visible, known_regions, today, seen)
-        if error:
-            result.errors.append(error)
-        else:
+        # Every problem of a row at once, also beside cells that did not parse, so
+        # that the clerk fixes the row in one go.
+        errors = _check(row, targets, visible, known_regions, today, seen)
+        if errors:
+            result.errors.extend(errors)
+        elif row.complete:
             matched.append((row, targets[row.key]))
     if not rows:
         result.errors.append(RowError(first_row, "", _("文件中没有数据行")))
     if result.errors:
-        result.errors.sort(key=lambda e: e.row)
+        result.errors.sort(key=_reading_order)
         return result
 
     with transaction.atomic():
@@ -105,8 +111,16 @@ def import_reports(*, user, rows, dry_run, first_row=2):
         _apply(user, matched, result)
         if result.errors or dry_run:
             transaction.set_rollback(True)
-    result.errors.sort(key=lambda e: e.row)
+    result.errors.sort(key=_reading_order)
     return result
+
+
+COLUMN_ORDER = {column: index for index, column in enumerate(PARSERS)}
+
+
+def _reading_order(error):
+    """By row, and within a row from left to right, as the clerk reads the file."""
+    return error.row, COLUMN_ORDER.get(error.field, len(COLUMN_ORDER))
 
 
 @dataclass(slots=True)
@@ -122,9 +136,9 @@ class _Target:
 
 def _targets_for(parsed):
     """Every target the rows may refer to, in one query, keyed by natural key."""
-    regions = {r.key[0] for r in parsed}
-    years = {r.key[1] for r in parsed}
-    if not parsed:
+    regions = {r.key[0] for r in parsed} - {None}
+    years = {r.key[1] for r in parsed} - {None}
+    if not regions or not years:
         return {}
     rows = Target.objects.filter(programme__region__any=regions, programme__year__any=years).values_list(
         "programme__region", "programme__year", "programme__kind", "code",
@@ -134,34 +148,56 @@ def _targets_for(parsed):
 
 
 def _check(row, targets, visible, known_regions, today, seen):
+    """The row's errors against the database and the other rows (None if it has none)."""
+    # The common case first, with no list built: a whole row of a visible region whose target
+    # takes it. A national file has 100,000 of these.
+    if row.complete and row.key[0] in visible:
+        target = targets.get(row.key)
+        if (
+            target is not None and target.item_number == row.item
+            and target.period_start <= row.period_end <= target.period_end and row.period_end <= today
+        ):
+            natural_key = (target.pk, row.period_end)
+            if natural_key in seen:
+                return [RowError(row.number, "", _("与第 %(row)d 行重复") % {"row": seen[natural_key]})]
+            seen[natural_key] = row.number
+            return None
+    return _errors(row, targets, visible, known_regions, today)
+
+
+def _errors(row, targets, visible, known_regions, today):
+    """Every error of a row that fails: each check its parsed cells allow, so that all come at once."""
+    errors = []
     region, year, kind, code = row.key
-    if region not in known_regions:
-        return RowError(row.number, "region", _("未知的地区代码 %(code)s") % {"code": region})
-    if region not in visible:
-        return RowError(row.number, "region", _("无权填报其他地区（%(code)s）的数据") % {"code": region})
-    target = targets.get(row.key)
-    if target is None:
-        return RowError(
-            row.number, "target", _("未找到指标：%(year)s 年%(kind)s 的 %(code)s")
-            % {"year": year, "kind": Programme.Kind(kind).label, "code": code}
-        )
-    if target.item_number != row.item:
-        return RowError(
-            row.number, "item", _("指标 %(code)s 属于事项 %(right)d，而不是 %(wrong)d")
-            % {"code": code, "right": target.item_number, "wrong": row.item}
-        )
-    if not target.period_start <= row.period_end <= target.period_end:
-        return RowError(
-            row.number, "period_end", _("日期 %(date)s 不在计划期间 %(start)s 至 %(end)s 内")
-            % {"date": row.period_end, "start": target.period_start, "end": target.period_end}
-        )
-    if row.period_end > today:
-        return RowError(row.number, "period_end", _("截至日期不能晚于今天"))
-    natural_key = (target.pk, row.period_end)
-    if natural_key in seen:
-        return RowError(row.number, "", _("与第 %(row)d 行重复") % {"row": seen[natural_key]})
-    seen[natural_key] = row.number
-    return None
+    target = None
+    if region is not None:
+        if region not in known_regions:
+            errors.append(RowError(row.number, "region", _("未知的地区代码 %(code)s") % {"code": region}))
+        elif region not in visible:
+            errors.append(RowError(row.number, "region", _("无权填报其他地区（%(code)s）的数据") % {"code": region}))
+        elif None not in row.key:
+            target = targets.get(row.key)
+            if target is None:
+                errors.append(RowError(
+                    row.number, "target", _("未找到指标：%(year)s 年%(kind)s 的 %(code)s")
+                    % {"year": year, "kind": Programme.Kind(kind).label, "code": code}
+                ))
+    in_period = True
+    if target is not None:
+        if row.item is not None and target.item_number != row.item:
+            errors.append(RowError(
+                row.number, "item", _("指标 %(code)s 属于事项 %(right)d，而不是 %(wrong)d")
+                % {"code": code, "right": target.item_number, "wrong": row.item}
+            ))
+        if row.period_end is not None and not target.period_start <= row.period_end <= target.period_end:
+            in_period = False
+            errors.append(RowError(
+                row.number, "period_end", _("日期 %(date)s 不在计划期间 %(start)s 至 %(end)s 内")
+                % {"date": row.period_end, "start": target.period_start, "end": target.period_end}
+            ))
+    if row.period_end is not None and in_period and row.period_end > today:
+        errors.append(RowError(row.number, "period_end", _("截至日期不能晚于今天")))
+    return errors
 
 
 def _apply(user, matched, result):

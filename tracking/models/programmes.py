@@ -124,6 +124,12 @@ class Item(Timestamped):
     def __str__(self):
         return f"{self.number}. {self.title}"
 
+    def unique_error_message(self, model_class, unique_check):
+        # Instead of Django's "包含 计划 和 序号 的 事项 已经存在。"
+        if model_class is Item and set(unique_check) == {"programme", "number"}:
+            return ValidationError(_("该计划已有序号为 %(number)s 的事项") % {"number": self.number}, code="unique_together")
+        return super().unique_error_message(model_class, unique_check)
+
     def natural_key(self):
         return (*self.programme.natural_key(), self.number)
 

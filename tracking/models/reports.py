@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from ..numbers import quantity
 from .base import NON_NEGATIVE, VALUE_FIELD, Timestamped
 from .regions import Region, sees_everything
 from .targets import Target
@@ -112,7 +113,19 @@ class ProgressReport(Timestamped):
         ]
 
     def __str__(self):
-        return f"{self.target} @ {self.period_end}: {self.value}"
+        # "4.1 送清凉/送温暖（2024-06-30，6,000 名）": the admin's titles and messages use it.
+        value = "—" if self.value is None else quantity(self.value, self.target.unit)
+        return f"{self.target}（{self.period_end}，{value}）"
+
+    def unique_error_message(self, model_class, unique_check):
+        # Django's own ("包含 指标 和 截至日期 的 进度填报 已经存在。") reads like a machine;
+        # the API, the admin and the services all show this one.
+        if model_class is ProgressReport and set(unique_check) == {"target", "period_end"}:
+            return ValidationError(
+                _("该指标在 %(date)s 已有一条填报，请修改那一条") % {"date": self.period_end},
+                code="unique_together",
+            )
+        return super().unique_error_message(model_class, unique_check)
 
     def natural_key(self):
         return (*self.target.natural_key(), self.period_end)

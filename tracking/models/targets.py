@@ -157,6 +157,12 @@ class Target(Timestamped):
     def __str__(self):
         return f"{self.code} {self.name}"
 
+    def unique_error_message(self, model_class, unique_check):
+        # Instead of Django's "包含 计划 和 编号 的 指标 已经存在。"
+        if model_class is Target and set(unique_check) == {"programme", "code"}:
+            return ValidationError(_("该计划已有编号为 %(code)s 的指标") % {"code": self.code}, code="unique_together")
+        return super().unique_error_message(model_class, unique_check)
+
     def natural_key(self):
         return (*self.programme.natural_key(), self.code)
 

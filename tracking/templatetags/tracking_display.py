@@ -33,3 +33,8 @@ def status_badge(status):
 @register.filter
 def progress_text(target):
     return f"{display.number(target.progress)} / {display.number(target.target_value)} {target.unit}"
+
+
+@register.filter
+def report_badge(status):
+    return display.report_badge(status)

@@ -255,3 +255,33 @@ def test_exported_note_that_looks_like_a_formula_stays_text(songqingliang):
     dataset = ProgressReportResource().export(ProgressReport.objects.all())
 
     assert dataset.dict[0]["备注"] == '\'=HYPERLINK("http://x","点击")'
+
+
+def test_the_preview_marks_the_bad_row_and_its_bad_cells(tongzhou_targets, tongzhou_reporter, logged_in):
+    client = logged_in(tongzhou_reporter)
+    bad = "320612,2024,年度计划,4,4.9,送温暖,2024-07-31,\"1,2x\",精确,\n"
+
+    preview = upload(client, HEADER + GOOD_ROWS + bad)
+
+    assert preview.status_code == 400
+    rows = {number: (cells, problems) for number, cells, problems in preview.context["rows"]}
+    assert rows[2][1] == [] and rows[5][1] == ["未找到指标：2024 年年度计划 的 4.9", "“1,2x”不是有效的数字"]
+    assert [text for text, bad in rows[5][0] if bad] == ["4.9", "1,2x"]
+    page = preview.content.decode()
+    assert page.count('class="tt-bad-row"') == 1 and page.count('class="tt-bad-cell"') == 2
+    assert not ProgressReport.objects.exists()
+
+
+def test_the_preview_shows_excel_cells_as_the_clerk_typed_them(tongzhou_targets, tongzhou_reporter, logged_in):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(HEADER.strip().split(","))
+    sheet.append([320612, 2024, "年度计划", 4, "4.1", "送清凉", datetime.datetime(2024, 6, 30), 6000.0, "精确", ""])
+    data = io.BytesIO()
+    book.save(data)
+    file = SimpleUploadedFile("reports.xlsx", data.getvalue())
+
+    preview = logged_in(tongzhou_reporter).post(reverse(IMPORT), {"file": file})
+
+    (_number, cells, _problems), = preview.context["rows"]
+    assert [text for text, _bad in cells][:7] == ["320612", "2024", "年度计划", "4", "4.1", "2024-06-30", "6000"]

@@ -13,10 +13,11 @@ from playwright.sync_api import expect
 
 from tracking.models import ProgressReport
 
-from . import test_browser
-from .test_browser import ARTIFACTS, browser, session_as  # noqa: F401  (the fixtures, shared)
+from .browser import (  # noqa: F401  (fixtures)
+    ARTIFACTS, OVERFLOW, browser, live_database, needs_chromium, role_groups, session_as,
+)
 
-pytestmark = test_browser.pytestmark  # Chromium present, a live server, serialized rollback
+pytestmark = [needs_chromium, live_database, pytest.mark.usefixtures("role_groups", "media_root")]
 
 REPORT = (
     "通州区总工会2023年工作总结\n\n"
@@ -24,14 +25,6 @@ REPORT = (
     "开展“通工惠”线上普惠活动，惠及职工12.5万人次，发放各类代金券近80万元。\n\n"
     "二、组织建设\n\n新建基层工会44家，新发展会员3093人，建会覆盖率达98.5%。举办第十二届职工职业技能大赛，3.2万名职工参赛。\n"
 )
-# The page, and every box that scrolls, must be no wider than it shows. Admin's
-# screen-reader-only labels (1 px, clipped) are not boxes anyone scrolls.
-OVERFLOW = """() => [document.documentElement, document.body, ...document.querySelectorAll('*')]
-  .filter((e) => e.scrollWidth > e.clientWidth && (e === document.documentElement
-                 || e.clientWidth > 1 && getComputedStyle(e).overflowX !== 'visible'))
-  .map((e) => (e.id || e.className || e.tagName) + ' ' + e.scrollWidth + '>' + e.clientWidth)"""
-
-
 @pytest.fixture
 def small_screen(session_as):  # noqa: F811  (the fixture by that name)
     def login(user):

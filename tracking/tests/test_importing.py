@@ -178,3 +178,28 @@ def test_xlsx_round_trip(songqingliang, tongzhou_reporter):
 
     assert result.ok, result.errors
     assert ProgressReport.objects.get().value == Decimal("6000")
+
+
+def test_every_error_of_a_row_is_reported_at_once(songqingliang, tongzhou_reporter):
+    # An unknown target, a mistyped value and a date not yet reached: all three, not one per upload.
+    result = import_reports(
+        user=tongzhou_reporter, rows=[row(target="4.9", value="1,2x", period_end="2099-06-30")], dry_run=True
+    )
+
+    assert [(e.row, e.field) for e in result.errors] == [(2, "target"), (2, "period_end"), (2, "value")]
+    assert ProgressReport.objects.count() == 0
+
+
+def test_a_bad_item_and_date_beside_an_unreadable_value_are_reported_too(songqingliang, tongzhou_reporter):
+    result = import_reports(
+        user=tongzhou_reporter, rows=[row(item="5", period_end="2023-06-30", value="很多")], dry_run=True
+    )
+
+    assert [e.field for e in result.errors] == ["item", "period_end", "value"]
+
+
+def test_a_value_error_quotes_the_cell_as_it_was_typed():
+    with pytest.raises(ValueError) as error:
+        parse_value("1,2x")
+
+    assert str(error.value) == "“1,2x”不是有效的数字"

@@ -136,3 +136,30 @@ def test_axes_refuses_a_login_without_a_request_which_our_backend_lets_through(d
     with pytest.raises(AxesBackendRequestParameterRequired):
         AxesStandaloneBackend().authenticate(None, username="x", password="y")
     assert LoginThrottleBackend().authenticate(None, username="x", password="y") is None
+
+
+def test_the_admin_sites_app_dict_is_built_by_build_app_dict(rf, superuser):
+    # tracking/admin_site.py orders the index from AdminSite._build_app_dict(), as get_app_list() does.
+    from django.contrib import admin
+
+    request = rf.get("/admin/")
+    request.user = superuser
+    apps = admin.site._build_app_dict(request)
+    assert {"app_label", "name", "models"} <= set(apps["tracking"])
+    assert {"object_name", "name"} <= set(apps["tracking"]["models"][0])
+
+
+def test_the_autocomplete_view_sets_model_admin_and_source_field_before_get_queryset():
+    # tracking/admin_site.py ScopedAutocompleteView.get_queryset reads them, set by process_request() in get().
+    from django.contrib.admin.views.autocomplete import AutocompleteJsonView
+
+    source = inspect.getsource(AutocompleteJsonView.get)
+    assert "self.model_admin" in source and "self.source_field" in source
+    assert source.index("process_request") < source.index("get_queryset")
+
+
+def test_history_records_carry_the_fields_the_history_page_reads(db):
+    # tracking/admin/history.py reads history_type, history_date, history_user and history_change_reason,
+    # and the tracked fields by attname.
+    fields = {f.attname for f in ProgressReport.history.model._meta.concrete_fields}
+    assert {"history_type", "history_date", "history_user_id", "history_change_reason", "status", "value"} <= fields
