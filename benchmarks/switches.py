@@ -188,10 +188,11 @@ def _stored_totals():
             return rule(targets, as_of)
         from django.utils import timezone
 
+        day = timezone.localdate()
         figures = progress.progress_expressions(None)
         return (
-            targets.annotate(**figures).annotate(expected=progress.expected_on(timezone.localdate()))
-            .annotate(status=progress.status_expression())
+            targets.annotate(**figures).annotate(expected=progress.expected_on(day))
+            .annotate(status=progress.status_expression(day))
         )
 
     progress.with_progress = with_progress
