@@ -76,3 +76,33 @@ def test_a_surrogate_pair_is_a_character_and_is_kept(api, reports_in_every_state
     assert response.status_code == 200, response.content
     draft.refresh_from_db()
     assert draft.note == "送清凉😀"
+
+
+# --- Defect 6: malformed cursors --------------------------------------------------------
+
+
+def cursor(text):
+    return base64.b64encode(text.encode()).decode()
+
+
+@pytest.mark.parametrize("position", ["p=abc", "p=1.5", "p=\x00", "p=-1", "p=" + "9" * 40, "o=x", "r=x"])
+def test_a_malformed_cursor_is_a_404_that_says_so(api, reports_in_every_state, tongzhou_reporter, position):
+    response = api(tongzhou_reporter).get(URL, {"cursor": cursor(position)})
+
+    assert "游标无效" in refused_in_chinese(response, 404)["detail"]
+
+
+def test_a_cursor_that_is_not_base64_is_a_404(api, reports_in_every_state, tongzhou_reporter):
+    refused_in_chinese(api(tongzhou_reporter).get(URL, {"cursor": "a"}), 404)
+
+
+def test_the_next_links_cursor_still_pages(api, reports_in_every_state, tongzhou_reporter):
+    client = api(tongzhou_reporter)
+    first = client.get(URL, {"page_size": 2}).json()
+
+    following = client.get(first["next"])
+
+    assert following.status_code == 200
+    ids = [r["id"] for r in first["results"] + following.json()["results"]]
+    expected = list(ProgressReport.objects.visible_to(tongzhou_reporter).order_by("-id").values_list("pk", flat=True)[:4])
+    assert ids == expected
