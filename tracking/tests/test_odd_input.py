@@ -106,3 +106,33 @@ def test_the_next_links_cursor_still_pages(api, reports_in_every_state, tongzhou
     ids = [r["id"] for r in first["results"] + following.json()["results"]]
     expected = list(ProgressReport.objects.visible_to(tongzhou_reporter).order_by("-id").values_list("pk", flat=True)[:4])
     assert ids == expected
+
+
+# --- Defect 14: bodies over Django's size limit -----------------------------------------
+
+TEN_MB = 10 * 1024 * 1024
+
+
+@pytest.mark.parametrize("path", [URL, f"{URL}import/", "/api/v1/token/"])
+@pytest.mark.parametrize("kind", ["json", "form"])
+def test_a_ten_megabyte_body_is_a_json_413(api, reports_in_every_state, tongzhou_reporter, path, kind):
+    before = fingerprint()
+    if kind == "json":
+        body = {"data": json.dumps({"note": "x" * TEN_MB}), "content_type": "application/json"}
+    else:
+        body = {"data": "note=" + "x" * TEN_MB, "content_type": "application/x-www-form-urlencoded"}
+
+    response = api(tongzhou_reporter).post(path, **body)
+
+    # The import takes no form: 415 says so before the body is read.
+    expected = 415 if (kind, path) == ("form", f"{URL}import/") else 413
+    assert "MB" in refused_in_chinese(response, expected)["detail"] or expected == 415
+    assert fingerprint() == before
+
+
+def test_too_many_form_fields_is_a_json_400(api, reports_in_every_state, tongzhou_reporter):
+    body = "&".join(f"f{n}=1" for n in range(2000))
+
+    response = api(tongzhou_reporter).post(URL, data=body, content_type="application/x-www-form-urlencoded")
+
+    refused_in_chinese(response, 400)
