@@ -7,7 +7,9 @@ registers the model admins on admin.site: the site must exist first.
 """
 
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy
 
 # The tracker's models in the order of the work: enter and review reports,
@@ -19,7 +21,23 @@ APP_ORDER = ["tracking", "auth", "authtoken", "axes"]
 SUPERUSER_APPS = {"axes"}
 
 
+class LoginForm(AdminAuthenticationForm):
+    """The admin's login form, refusing a username no account can have before it tries to log in.
+
+    Django's form sets the username's max_length after the field is built, so
+    the length is shown to the browser but never checked: authenticate() then
+    runs, and django-axes records the failure in a 255-character column.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["username"]
+        field.validators.append(MaxLengthValidator(field.max_length))
+
+
 class TrackerAdminSite(admin.AdminSite):
+    login_form = LoginForm
+
     site_header = gettext_lazy("职工实事跟踪 · 管理后台")
     site_title = gettext_lazy("职工实事跟踪")
     index_title = gettext_lazy("数据填报与审核")
@@ -28,6 +46,14 @@ class TrackerAdminSite(admin.AdminSite):
     # The sidebar repeats the index's links and takes a quarter of a 1366 px screen,
     # which the target list's progress columns need.
     enable_nav_sidebar = False
+
+    def login(self, request, extra_context=None):
+        response = super().login(request, extra_context)
+        form = getattr(response, "context_data", {}).get("form")
+        if request.method == "POST" and form is not None and form.has_error("username"):
+            # A username the form refuses outright (too long) is a bad request; a wrong password stays a 200 form.
+            response.status_code = 400
+        return response
 
     def get_app_list(self, request, app_label=None):
         apps = [

@@ -6,6 +6,9 @@ imported back unchanged. Columns the importer does not know (名称, 单位, 状
 are there for the reader and are ignored on import.
 """
 
+import unicodedata
+from decimal import Decimal
+
 import tablib
 from django.http import Http404, HttpResponse
 from django.utils import timezone
@@ -14,20 +17,52 @@ from import_export.formats.base_formats import CSV, XLSX
 
 from . import numbers
 from .importing import COLUMNS
+from .importing.cells import FORMULA_START, TEXT_MARK
 from .models import ProgressReport, Target
 
 HEADER = {column: aliases[0] for column, aliases in COLUMNS.items()}
 
 
+# A spreadsheet keeps numbers as doubles: 15 significant digits are exact.
+EXACT_DIGITS = 15
+
+
 def plain_number(value):
-    """A Decimal as Excel should see it: 12000 rather than 12000.0000 or 1.2E+4."""
-    return "" if value is None else numbers.plain(value)
+    """A Decimal as Excel should see it: 12000 rather than 12000.0000 or 1.2E+4.
+
+    A figure a double cannot hold (9999999999999999.9999 would become 1E+16,
+    which the import then refuses as too large) is written as its exact text.
+    """
+    if value is None:
+        return ""
+    number = numbers.plain(value)
+    if len(Decimal(number).as_tuple().digits) > EXACT_DIGITS:
+        return format(Decimal(number), "f")
+    return number
 
 
 def excel_safe(text):
-    """Free text as Excel shows it: a note starting with "=" would otherwise run as a formula."""
+    """Text as a spreadsheet should show it, never run: the one rule for every exported text cell.
+
+    A cell whose first visible character would start a formula (=, +, -, @, and
+    their full-width forms such as ＝, which Excel also takes), or that starts with
+    a tab or carriage return, or with the apostrophe itself, gets an apostrophe
+    in front. The import (importing.cells.from_excel_text) takes it off again,
+    so an export imports back as it was.
+    """
     text = "" if text is None else str(text)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    first = unicodedata.normalize("NFKC", text.lstrip()[:1])
+    if first[:1] in (*FORMULA_START, TEXT_MARK) or text[:1] in ("\t", "\r"):
+        return TEXT_MARK + text
+    return text
+
+
+def excel_safe_dataset(dataset):
+    """The dataset with excel_safe() applied to every text cell (numbers and dates stay as they are)."""
+    safe = tablib.Dataset(headers=dataset.headers, title=dataset.title)
+    for row in dataset:
+        safe.append([excel_safe(cell) if isinstance(cell, str) else cell for cell in row])
+    return safe
 
 
 def _user(user):
@@ -64,16 +99,14 @@ class ProgressReportResource(resources.ModelResource):
         )
         export_order = fields
 
+    def export(self, *args, **kwargs):
+        # Every text cell (target name, unit, region and user names, notes), not only the notes.
+        return excel_safe_dataset(super().export(*args, **kwargs))
+
     @staticmethod
     def export_queryset(queryset):
         # Every column above in the same query, whatever the number of rows.
         return queryset.select_related("target__programme__region", "target__item", "created_by", "reviewed_by")
-
-    def dehydrate_note(self, report):
-        return excel_safe(report.note)
-
-    def dehydrate_review_note(self, report):
-        return excel_safe(report.review_note)
 
     def dehydrate_kind(self, report):
         return str(report.target.programme.get_kind_display())
@@ -118,7 +151,7 @@ def programme_template(programme):
             [programme.region_id, programme.year, kind, target.item.number, target.code, target.name, target.unit,
              "", "", "", ""]
         )
-    return dataset
+    return excel_safe_dataset(dataset)
 
 
 def spreadsheet_response(dataset, fmt, name):

@@ -40,6 +40,25 @@ def client_ip(request):
     return request.META.get("REMOTE_ADDR")
 
 
+# django-axes' AccessAttempt.username column.
+AXES_USERNAME_MAX = 255
+
+
+def client_username(request, credentials=None):
+    """The username axes counts failures for, cut to its column's 255 characters.
+
+    Any login form axes watches (the admin's, DRF's browsable login) may be sent
+    a longer one; the database would refuse to record it (a 500). The forms
+    refuse such usernames themselves; this keeps any other path from failing.
+    """
+    field = settings.AXES_USERNAME_FORM_FIELD
+    if credentials:
+        username = credentials.get(field)
+    else:
+        username = getattr(request, "data", request.POST).get(field)
+    return username[:AXES_USERNAME_MAX] if isinstance(username, str) else username
+
+
 def login_locked_out(request, original_response=None, credentials=None):
     """Axes' answer once the failure limit is reached: 429, in Chinese, without echoing the credentials.
 

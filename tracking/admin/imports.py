@@ -5,6 +5,7 @@ import os
 import uuid
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
@@ -42,7 +43,8 @@ class ImportViews:
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "title": _("导入进度填报")}
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
-            data = ContentFile(upload.read(), name=upload.name)
+            # One byte over the limit is enough for read_table() to refuse the file.
+            data = ContentFile(upload.read(settings.TRACKING_IMPORT_MAX_BYTES + 1), name=upload.name)
             try:
                 rows = read_table(data)
                 result = import_reports(user=request.user, rows=rows, dry_run=True)

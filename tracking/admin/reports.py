@@ -348,10 +348,16 @@ class ProgressReportAdmin(ImportViews, ScopedHistoryAdmin):
         except FileNotFoundError:
             raise Http404 from None
         name = os.path.basename(report.evidence.name)
-        # Only the validated types are shown in the browser; anything else that
-        # reached the storage some other way is downloaded, never rendered.
-        inline = os.path.splitext(name)[1].lower().lstrip(".") in EVIDENCE_EXTENSIONS
-        return FileResponse(file, filename=name, as_attachment=not inline)
+        # Only images (checked on upload to be what their name says: tracking.evidence)
+        # are shown in the browser. PDFs, which can carry scripts and forms, and anything
+        # that reached the storage some other way are downloaded, never rendered here.
+        extension = os.path.splitext(name)[1].lower().lstrip(".")
+        inline = extension in EVIDENCE_EXTENSIONS and extension != "pdf"
+        response = FileResponse(file, filename=name, as_attachment=not inline)
+        # Whatever the file holds, it runs nothing in the admin's origin, and is not sniffed as HTML.
+        response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
 
     def workflow_view(self, request, object_id):
         if request.method != "POST":

@@ -107,6 +107,12 @@ class ScopedHistoryAdmin(HistoryPage, ScopedMixin, SimpleHistoryAdmin):
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method != "GET":
             raise PermissionDenied
+        # The object through the scoped get_object() first: a missing, malformed or
+        # out-of-scope id is the same 404 (simple-history would answer 403 for
+        # another district's version, and a 500 for a version id that is no number).
+        self.get_object(request, object_id)
+        if not str(version_id).isdigit():
+            raise Http404(_("对象不存在或不在您的权限范围内"))
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 

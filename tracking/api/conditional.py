@@ -52,7 +52,11 @@ class ConditionalGetMixin:
         if not header:
             return False
         wanted = {tag.removeprefix("W/") for tag in parse_etags(header)}
-        return "*" in wanted or etag.removeprefix("W/") in wanted
+        if etag.removeprefix("W/") in wanted:
+            return True
+        # "*" matches any current representation, so only an object that exists and is
+        # in scope: /targets/999999/ with it is answered as without it, a 404.
+        return "*" in wanted and (not getattr(self, "detail", False) or self.get_lookup_queryset().exists())
 
     def conditional(self, respond):
         """respond() builds the 200 response; it is not called when the client's copy is current."""

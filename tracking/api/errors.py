@@ -1,6 +1,7 @@
 """Errors as JSON: Django's and the services' exceptions as DRF answers, and the error answers in the schema."""
 
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
@@ -25,9 +26,25 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "payload_too_large"
+
+    def __init__(self):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / (1024 * 1024)
+        super().__init__(
+            _("请求体过大：JSON 或表单不能超过 %(mb)s MB；大批量填报请以文件（multipart）上传") % {"mb": f"{limit:g}"}
+        )
+
+
 def exception_handler(exc, context):
     """Django's and the services' exceptions as DRF responses, so domain code never imports DRF."""
-    if isinstance(exc, DjangoValidationError):
+    if isinstance(exc, RequestDataTooBig):
+        # Django's own answer is its HTML 400 page; API clients get JSON like every other error.
+        exc = PayloadTooLarge()
+    elif isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        exc = exceptions.ParseError(_("表单字段过多"))
+    elif isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
             key = api_settings.NON_FIELD_ERRORS_KEY
             detail = {(key if name == NON_FIELD_ERRORS else name): messages for name, messages in exc.message_dict.items()}
@@ -83,6 +100,7 @@ def document_error_responses(result, generator, request, public):
                 "404": _error("不存在，或不在您可见的地区范围内"),
                 "409": _error("该填报当前的状态不允许此操作") if writes_a_report else None,
                 "412": _error("If-Match 与当前版本不符：填报已被他人修改") if writes_a_report else None,
+                "413": _error("请求体过大") if "requestBody" in operation else None,
                 "415": _error("不支持的请求体格式") if "requestBody" in operation else None,
                 "429": _error("请求过于频繁，请稍后再试"),
                 "503": _error("数据库暂时不可用，请稍后重试"),

@@ -3,6 +3,7 @@
 from django.core.paginator import Paginator as DjangoPaginator
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 
 from .params import parse_param
@@ -78,6 +79,17 @@ class ReportCursor(StrictPageSize, CursorPagination):
     page_size_query_param = "page_size"
     page_size_query_description = _("每页条数，默认 50，最多 1000")
     max_page_size = 1000
+    invalid_cursor_message = _("游标无效：请使用上一页或下一页链接中的 cursor")
 
     def get_paginated_response_schema(self, schema):
         return describe_page(super().get_paginated_response_schema(schema))
+
+    def decode_cursor(self, request):
+        # DRF checks the cursor's base64 and offset but not its position, which
+        # is compared with the id: p=abc, p=1.5 or a NUL would reach the database.
+        cursor = super().decode_cursor(request)
+        if cursor is not None and cursor.position is not None:
+            position = cursor.position
+            if not (position.isascii() and position.isdigit() and len(position) <= 18):
+                raise NotFound(self.invalid_cursor_message)
+        return cursor

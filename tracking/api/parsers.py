@@ -18,7 +18,7 @@ class JSONBodyParser(JSONParser):
 
     def parse(self, stream, media_type=None, parser_context=None):
         try:
-            return super().parse(stream, media_type, parser_context)
+            data = super().parse(stream, media_type, parser_context)
         except ParseError as error:
             cause = error.__context__
             if isinstance(cause, json.JSONDecodeError):
@@ -30,3 +30,27 @@ class JSONBodyParser(JSONParser):
             raise ParseError(message) from None
         except RecursionError:
             raise ParseError(_("请求体的 JSON 嵌套层数过多")) from None
+        if not encodable(data):
+            # "\ud800" is valid JSON but no character: echoed back in an error it cannot be
+            # encoded, and PostgreSQL refuses it. The message does not quote the input.
+            raise ParseError(_("请求体含有无效的 Unicode 字符（不成对的代理项），请检查文本"))
+        return data
+
+
+def encodable(data):
+    """Whether every string (keys too) in parsed JSON is valid Unicode, without lone surrogates."""
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if not value.isascii():
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError:
+                    return False
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return True

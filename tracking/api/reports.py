@@ -101,7 +101,9 @@ class ProgressReportViewSet(
         # it, and a change to another report must not fail that. Its body is
         # not kept, as it also shows its target, whose changes this ETag misses.
         queryset = self.get_lookup_queryset()
-        etag = self.etag_for(sorted(queryset.aggregate(**self.etag_aggregates()).items()))
+        # The path without the query string, as detail_etag() hashes it: an ETag read
+        # from /42/?format=json must pass If-Match on /42/approve/.
+        etag = self.etag_for(sorted(queryset.aggregate(**self.etag_aggregates()).items()), path=request.path)
         if self.not_modified(etag):
             response = HttpResponseNotModified()
         else:

@@ -197,6 +197,21 @@ class ReportValueField(serializers.DecimalField):
         return super().to_internal_value(data)
 
 
+class VisibleTargetField(serializers.PrimaryKeyRelatedField):
+    """A target among those the requesting user may see (the one scoping rule).
+
+    The browsable API lists this queryset as the form's <select>, so it must
+    never be every district's targets; the JSON write path is refused again by
+    the service's own region check.
+    """
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        if request is None:
+            return Target.objects.none()
+        return Target.objects.visible_to(request.user).select_related("programme", "item")
+
+
 class ProgressReportSerializer(serializers.ModelSerializer):
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
@@ -225,6 +240,8 @@ class ProgressReportSerializer(serializers.ModelSerializer):
     reviewed_by = serializers.CharField(
         source="reviewed_by.username", read_only=True, allow_null=True, label=_("审核人"), help_text=_("审核人用户名")
     )
+    # With what the answer shows of it (region, year, kind, item number, code).
+    target = VisibleTargetField(label=_("指标"), **REPORT_FIELD_HELP["target"])
     steps = serializers.SerializerMethodField(
         label=_("可进行的操作"),
         help_text=_("当前用户现在可以对该填报进行的操作（submit 提交审核、approve 审核通过、return 退回），由审核流程决定"),
@@ -243,8 +260,6 @@ class ProgressReportSerializer(serializers.ModelSerializer):
         ]
         extra_kwargs = {
             **REPORT_FIELD_HELP,
-            # With what the answer shows of it (region, year, kind, item number, code).
-            "target": {**REPORT_FIELD_HELP["target"], "queryset": Target.objects.select_related("programme", "item")},
         }
         # One report per target and date is checked by the service's
         # full_clean(), in the same transaction as the write.
@@ -262,6 +277,8 @@ class ProgressReportSerializer(serializers.ModelSerializer):
 
 class ProgressReportUpdateSerializer(ProgressReportSerializer):
     """A report's target is fixed once created: moving it would bypass the region check."""
+
+    target = serializers.PrimaryKeyRelatedField(read_only=True, label=_("指标"), **REPORT_FIELD_HELP["target"])
 
     class Meta(ProgressReportSerializer.Meta):
         read_only_fields = [*ProgressReportSerializer.Meta.read_only_fields, "target"]

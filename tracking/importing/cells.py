@@ -33,6 +33,18 @@ QUALIFIERS = {
 }
 MAX_NOTE = ProgressReport._meta.get_field("note").max_length
 INTEGER_DIGITS = VALUE_FIELD["max_digits"] - VALUE_FIELD["decimal_places"]
+# What makes a spreadsheet read a cell as a formula (after NFKC, so full-width
+# ＝ and ＋ count too); an apostrophe before one of these says "text", and
+# tracking.exports.excel_safe writes one there.
+FORMULA_START = ("=", "+", "-", "@")
+TEXT_MARK = "'"
+
+
+def from_excel_text(text):
+    """A cell as excel_safe() wrote it, without the apostrophe that kept it from being a formula."""
+    if text[:1] == TEXT_MARK and text[1:2] in (*FORMULA_START, TEXT_MARK):
+        return text[1:]
+    return text
 
 
 def _text(value):
@@ -49,7 +61,7 @@ def _text(value):
         raise ValueError(_("含有非法字符"))
     if text.startswith("="):
         raise ValueError(_("不接受公式，请粘贴为数值"))
-    return text
+    return from_excel_text(text)
 
 
 def parse_value(value):

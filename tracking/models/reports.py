@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from ..evidence import validate_evidence_content
 from ..numbers import quantity
 from .base import NON_NEGATIVE, VALUE_FIELD, Timestamped
 from .regions import Region, sees_everything
@@ -71,7 +72,7 @@ class ProgressReport(Timestamped):
         _("佐证材料"),
         upload_to="evidence/%Y/%m/",
         blank=True,
-        validators=[FileExtensionValidator(EVIDENCE_EXTENSIONS), validate_evidence_size],
+        validators=[FileExtensionValidator(EVIDENCE_EXTENSIONS), validate_evidence_size, validate_evidence_content],
         help_text=_("照片或 PDF，不超过 10 MB"),
     )
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT)

@@ -6,6 +6,8 @@ from django.urls import reverse
 
 from tracking.models import EVIDENCE_MAX_BYTES, ProgressReport
 
+from . import evidence_files
+
 pytestmark = pytest.mark.usefixtures("media_root")
 
 
@@ -19,13 +21,13 @@ def add_report(client, target, evidence):
 def test_reporter_uploads_evidence_and_a_reviewer_of_the_city_downloads_it(
     songqingliang, tongzhou_reporter, nantong_reviewer, logged_in
 ):
-    add_report(logged_in(tongzhou_reporter), songqingliang, SimpleUploadedFile("现场.pdf", b"%PDF-1.4 evidence"))
+    add_report(logged_in(tongzhou_reporter), songqingliang, SimpleUploadedFile("现场.pdf", evidence_files.pdf()))
     saved = ProgressReport.objects.get()
 
     response = logged_in(nantong_reviewer).get(reverse("admin:tracking_progressreport_evidence", args=[saved.pk]))
 
     assert response.status_code == 200
-    assert b"".join(response.streaming_content) == b"%PDF-1.4 evidence"
+    assert b"".join(response.streaming_content) == evidence_files.pdf()
     assert response["Content-Type"] == "application/pdf"
 
 

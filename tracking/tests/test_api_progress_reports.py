@@ -48,8 +48,10 @@ def state(songqingliang):
         ("tongzhou_reporter", 201),
         ("tongzhou_manager", 201),
         ("nantong_reviewer", 403),
-        ("jingkou_reporter", 403),
-        ("zhenjiang_reviewer", 403),
+        # A target out of one's scope is one that does not exist (issue 14: the
+        # field offers, and accepts, visible targets only).
+        ("jingkou_reporter", 400),
+        ("zhenjiang_reviewer", 400),
         ("superuser", 201),
         ("anonymous", 401),
     ],
