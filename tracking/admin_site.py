@@ -12,7 +12,9 @@ from django.utils.translation import gettext_lazy
 
 # The tracker's models in the order of the work: enter and review reports,
 # then what they are reported against, then the reference data.
-TRACKER_ORDER = ["progressreport", "target", "programme", "item", "region", "membership"]
+TRACKER_ORDER = [
+    "progressreport", "target", "programme", "item", "message", "periodclosure", "region", "membership",
+]
 # Apps after the tracker; any other app comes last, alphabetically.
 APP_ORDER = ["tracking", "auth", "authtoken", "axes"]
 # django-axes' login records (登录安全): for superusers only, who unlock accounts there.
@@ -28,6 +30,13 @@ class TrackerAdminSite(admin.AdminSite):
     # The sidebar repeats the index's links and takes a quarter of a 1366 px screen,
     # which the target list's progress columns need.
     enable_nav_sidebar = False
+
+    def index(self, request, extra_context=None):
+        from .models import Message
+
+        # The reminder inbox's unread count (one query): the follow-up's digests for this user.
+        unread = Message.objects.filter(user=request.user, read_at__isnull=True).count()
+        return super().index(request, {"unread_messages": unread, **(extra_context or {})})
 
     def get_app_list(self, request, app_label=None):
         apps = [

@@ -22,6 +22,29 @@ def restore_triggers(apps, schema_editor):
             )
 
 
+# Closed periods: every role sees them (a clerk learns why a date is refused); reviewers close and reopen.
+FOLLOWUP_PERMISSIONS = {
+    "填报员": ["view_periodclosure"],
+    "管理员": ["view_periodclosure"],
+    "审核员": ["view_periodclosure", "add_periodclosure", "change_periodclosure"],
+}
+
+
+def grant_followup_permissions(apps, schema_editor):
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for name, codenames in FOLLOWUP_PERMISSIONS.items():
+        group = Group.objects.filter(name=name).first()
+        if group is not None:
+            group.permissions.add(*Permission.objects.filter(content_type__app_label="tracking", codename__in=codenames))
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -179,4 +202,5 @@ class Migration(migrations.Migration):
             constraint=models.UniqueConstraint(condition=models.Q(('reopened_at__isnull', True)), fields=('region', 'start', 'end'), name='closure_unique_active'),
         ),
         migrations.RunPython(restore_triggers, restore_triggers),
+        migrations.RunPython(grant_followup_permissions, migrations.RunPython.noop),
     ]
