@@ -58,7 +58,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('recipient', models.CharField(max_length=300, verbose_name='收件地址')),
-                ('channel', models.CharField(choices=[('email', '邮件'), ('wecom', '企业微信'), ('dingtalk', '钉钉')], max_length=10, verbose_name='渠道')),
+                ('channel', models.CharField(choices=[('email', '邮件'), ('inbox', '站内'), ('wecom', '企业微信'), ('dingtalk', '钉钉')], max_length=10, verbose_name='渠道')),
                 ('key', models.CharField(max_length=40, verbose_name='批次')),
                 ('subject', models.CharField(max_length=200, verbose_name='标题')),
                 ('body', models.TextField(verbose_name='内容')),

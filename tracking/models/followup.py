@@ -61,6 +61,8 @@ class Message(models.Model):
 
     class Channel(models.TextChoices):
         EMAIL = "email", _("邮件")
+        # A user without an email address: the admin's inbox alone.
+        INBOX = "inbox", _("站内")
         WECOM = "wecom", _("企业微信")
         DINGTALK = "dingtalk", _("钉钉")
 
