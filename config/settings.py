@@ -279,6 +279,15 @@ TRACKING_REMIND_DAYS_BEFORE = envint("TRACKING_REMIND_DAYS_BEFORE", 3)
 TRACKING_ESCALATE_AFTER_DAYS = envint("TRACKING_ESCALATE_AFTER_DAYS", 7)
 # A period closes by itself this many days after its due date (DHIS2's expiry days); 0: never.
 TRACKING_CLOSE_AFTER_DAYS = envint("TRACKING_CLOSE_AFTER_DAYS", 0)
+# When the compose scheduler service runs send_reminders each day (HH:MM, local time).
+_reminder_time = env("TRACKING_REMINDER_TIME", "08:30")
+try:
+    _hour, _minute = (int(part) for part in _reminder_time.split(":"))
+    if not (0 <= _hour < 24 and 0 <= _minute < 60):
+        raise ValueError
+except ValueError:
+    raise ImproperlyConfigured(f"TRACKING_REMINDER_TIME must be HH:MM, not {_reminder_time!r}") from None
+TRACKING_REMINDER_TIME = (_hour, _minute)
 # Webhook deliveries give up after this many seconds (the next run retries).
 TRACKING_WEBHOOK_TIMEOUT = envint("TRACKING_WEBHOOK_TIMEOUT", 10)
 for _name in ("TRACKING_REPORTING_DUE_DAYS", "TRACKING_REMIND_DAYS_BEFORE", "TRACKING_ESCALATE_AFTER_DAYS",

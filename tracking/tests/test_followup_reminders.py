@@ -6,6 +6,7 @@ the city's reviewer from 7 days after it.
 """
 
 import base64
+import datetime
 import hashlib
 import hmac
 import http.server
@@ -39,8 +40,6 @@ def tongzhou_people(songqingliang, tongzhou_reporter, tongzhou_manager, nantong_
 
 
 def moment(*args):
-    import datetime
-
     from django.utils import timezone
     return timezone.make_aware(datetime.datetime(*args, 9))
 
@@ -253,3 +252,52 @@ def test_two_runs_at_the_same_moment_send_each_message_once(regions, robot):
     assert len(server.received) == 1
     assert sorted(to for sent in mail.outbox for to in sent.to) == sorted(f"reporter{i}@example.cn" for i in range(20))
     assert Message.objects.count() == 21 and Message.objects.exclude(result="sent").count() == 0
+
+
+# --- Progress alerts --------------------------------------------------------------------------------
+
+
+def first_day_behind(target, start):
+    from tracking.models import Target
+
+    day = start
+    while Target.objects.with_progress(as_of=day).get(pk=target.pk).status != "behind":
+        day += datetime.timedelta(days=1)
+    return day
+
+
+def test_a_target_falling_behind_alerts_the_manager_and_the_city_reviewer_once(
+    tongzhou_people, tongzhou_manager, nantong_reviewer, tongzhou_reporter
+):
+    # 3,000 of 12,000 by the end of March: a quarter done, behind once a third of the year has gone (+10 points).
+    report(tongzhou_people, D(2024, 3, 31), 3000, status=S.APPROVED, submitted_at=moment(2024, 4, 1))
+    day = first_day_behind(tongzhou_people, D(2024, 4, 1))
+    alerts = {
+        d.user_id: [e["kind"] for e in d.events if e["kind"] in ("fell_behind", "stayed_behind")]
+        for d in reminders.compose(today=day)
+    }
+    assert alerts.get(tongzhou_manager.pk) == ["fell_behind"]
+    assert alerts.get(nantong_reviewer.pk) == ["fell_behind"]
+    assert alerts.get(tongzhou_reporter.pk, []) == []
+    # The next day it is still behind: no new alert, until a whole period has passed behind.
+    later = reminders.progress_events(today=day + datetime.timedelta(days=1))
+    assert later == []
+
+
+def test_a_target_behind_for_a_whole_month_alerts_when_the_month_ends(tongzhou_people, tongzhou_manager):
+    report(tongzhou_people, D(2024, 3, 31), 3000, status=S.APPROVED, submitted_at=moment(2024, 4, 1))
+    # Behind from some day in April or May on; behind all of June, alerted on 1 July.
+    assert first_day_behind(tongzhou_people, D(2024, 4, 1)) < D(2024, 6, 1)
+    [(event, region)] = reminders.progress_events(today=D(2024, 7, 1))
+    assert (event["kind"], event["code"], region.pk) == ("stayed_behind", "4.1", "320612")
+
+
+def test_the_scheduler_runs_send_reminders_at_the_configured_time(settings):
+    import io
+
+    settings.TRACKING_REMINDER_TIME = (7, 45)
+    out = io.StringIO()
+    call_command("run_scheduler", "--list", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("send_reminders: ") and " 07:45 " in lines[0]
+    assert lines[1].startswith("recount_tallies: ") and " 00:10 " in lines[1]
