@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, serializers
 from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
@@ -22,6 +22,7 @@ from ..exports import spreadsheet_response
 from ..models import Programme, Region
 from .base import ReadPolicy, visible
 from .conditional import ConditionalGetMixin
+from .params import CSV_RESPONSE
 from .serializers import PeriodSerializer
 
 
@@ -162,6 +163,12 @@ class CompletenessView(ConditionalGetMixin, generics.GenericAPIView):
     action = "completeness"
     etag_depends_on_today = True
 
+    def handle_exception(self, exc):
+        # A refusal is JSON whatever file was asked for: a spreadsheet cannot say what was wrong.
+        if isinstance(getattr(self.request, "accepted_renderer", None), SpreadsheetRenderer):
+            self.request.accepted_renderer, self.request.accepted_media_type = JSONRenderer(), "application/json"
+        return super().handle_exception(exc)
+
     @extend_schema(
         summary="报送完整性与及时性",
         parameters=[
@@ -169,7 +176,11 @@ class CompletenessView(ConditionalGetMixin, generics.GenericAPIView):
             OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv", "xlsx"],
                              description="csv 或 xlsx：下载表格（每行一个地区，每列一个期间）"),
         ],
-        responses=CompletenessSerializer,
+        responses={
+            (200, "application/json"): CompletenessSerializer,
+            (200, "text/csv"): CSV_RESPONSE,
+            (200, XLSXDownload.media_type): OpenApiResponse(OpenApiTypes.BINARY, description="format=xlsx 时：Excel 文件"),
+        },
     )
     def get(self, request, *args, **kwargs):
         params = CompletenessQuerySerializer(data=request.query_params)

@@ -13,6 +13,7 @@ from rest_framework import serializers
 from drf_spectacular.utils import extend_schema_field
 
 from .. import workflow
+from ..followup.calendar import FREQUENCY_CHOICES
 from ..importing import parse_value
 from ..models import VALUE_FIELD, Category, Item, Programme, ProgressReport, Region, Target
 from .rows import RowsSerializer
@@ -127,6 +128,12 @@ class ItemSerializer(serializers.ModelSerializer):
 
 
 class ProgrammeSerializer(serializers.ModelSerializer):
+    # Blank means "the settings' default" (tracking.followup.calendar.rule_of): part of the enum.
+    reporting_frequency = serializers.ChoiceField(
+        choices=FREQUENCY_CHOICES, allow_blank=True, read_only=True,
+        help_text=_("填报频次：monthly、quarterly、half_yearly、once；空为系统默认"),
+    )
+
     class Meta:
         model = Programme
         fields = [
@@ -143,7 +150,6 @@ class ProgrammeSerializer(serializers.ModelSerializer):
             "period_start": {"help_text": _("起始日期")},
             "period_end": {"help_text": _("截止日期")},
             "source_document": {"help_text": _("来源文件")},
-            "reporting_frequency": {"help_text": _("填报频次：monthly、quarterly、half_yearly、once；空为系统默认")},
             "due_days": {"help_text": _("每期结束后多少天内报送；null 为系统默认")},
             "updated_at": {"help_text": _("计划本身的最后修改时间")},
         }

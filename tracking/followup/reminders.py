@@ -25,6 +25,7 @@ goes out twice; a failure is recorded and tried again by the next run.
 
 import datetime
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.db import transaction
@@ -33,6 +34,7 @@ from django.utils.translation import gettext as _
 
 from ..models import Membership, Message, Programme, Region, Target
 from . import closing, selectors
+from .calendar import programme_periods
 
 Role = Membership.Role
 CHASE_DAYS = 92
@@ -111,13 +113,11 @@ def progress_events(*, today, programmes=None):
     before = dict(targets.filter(pk__any=list(now)).with_progress(as_of=yesterday).values_list("pk", "status"))
     # A period that ended yesterday, per calendar: was the target already behind on its first day?
     ended = {}
-    from .calendar import programme_periods
-
     for row in now.values():
-        rule = type("Rule", (), {
-            "period_start": row["programme__period_start"], "period_end": row["programme__period_end"],
-            "reporting_frequency": row["programme__reporting_frequency"], "due_days": row["programme__due_days"],
-        })
+        rule = SimpleNamespace(
+            period_start=row["programme__period_start"], period_end=row["programme__period_end"],
+            reporting_frequency=row["programme__reporting_frequency"], due_days=row["programme__due_days"],
+        )
         for period in programme_periods(rule):
             if period.end == yesterday:
                 ended.setdefault(period.start, []).append(row["pk"])

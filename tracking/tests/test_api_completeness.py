@@ -94,3 +94,10 @@ def test_the_programme_detail_shows_its_periods(api, tongzhou_plan, tongzhou_rep
         ("2024Q1", "第1季度", "2024-04-10"), ("2024Q2", "第2季度", "2024-07-10"),
         ("2024Q3", "第3季度", "2024-10-10"), ("2024Q4", "第4季度", "2025-01-10"),
     ]
+
+
+def test_a_refused_download_says_why_in_json(api, nantong_reviewer):
+    response = api(nantong_reviewer).get(URL, {"format": "xlsx", "year": "abc"})
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/json")
+    assert "year" in response.json()
