@@ -265,6 +265,47 @@ LOGGING = {
 TRACKING_BEHIND_TOLERANCE = envint("TRACKING_BEHIND_TOLERANCE", 10)
 # Opens read-only anonymous access to the API for public dashboards.
 TRACKING_PUBLIC_READ = envbool("TRACKING_PUBLIC_READ")
+# --- Follow-up (tracking.followup): the reporting calendar, reminders, closed periods ---
+# A programme's reporting frequency and due rule when it names none: monthly,
+# quarterly, half_yearly or once; due this many days after each period ends.
+TRACKING_REPORTING_FREQUENCY = env("TRACKING_REPORTING_FREQUENCY", "monthly")
+if TRACKING_REPORTING_FREQUENCY not in ("monthly", "quarterly", "half_yearly", "once"):
+    raise ImproperlyConfigured(
+        f"TRACKING_REPORTING_FREQUENCY must be monthly, quarterly, half_yearly or once, not {TRACKING_REPORTING_FREQUENCY!r}"
+    )
+TRACKING_REPORTING_DUE_DAYS = envint("TRACKING_REPORTING_DUE_DAYS", 5)
+# Reminders: this many days before the due date; escalation to the city reviewer this many days after it.
+TRACKING_REMIND_DAYS_BEFORE = envint("TRACKING_REMIND_DAYS_BEFORE", 3)
+TRACKING_ESCALATE_AFTER_DAYS = envint("TRACKING_ESCALATE_AFTER_DAYS", 7)
+# A period closes by itself this many days after its due date (DHIS2's expiry days); 0: never.
+TRACKING_CLOSE_AFTER_DAYS = envint("TRACKING_CLOSE_AFTER_DAYS", 0)
+# When the compose scheduler service runs send_reminders each day (HH:MM, local time).
+_reminder_time = env("TRACKING_REMINDER_TIME", "08:30")
+try:
+    _hour, _minute = (int(part) for part in _reminder_time.split(":"))
+    if not (0 <= _hour < 24 and 0 <= _minute < 60):
+        raise ValueError
+except ValueError:
+    raise ImproperlyConfigured(f"TRACKING_REMINDER_TIME must be HH:MM, not {_reminder_time!r}") from None
+TRACKING_REMINDER_TIME = (_hour, _minute)
+# Webhook deliveries give up after this many seconds (the next run retries).
+TRACKING_WEBHOOK_TIMEOUT = envint("TRACKING_WEBHOOK_TIMEOUT", 10)
+for _name in ("TRACKING_REPORTING_DUE_DAYS", "TRACKING_REMIND_DAYS_BEFORE", "TRACKING_ESCALATE_AFTER_DAYS",
+              "TRACKING_CLOSE_AFTER_DAYS"):
+    if globals()[_name] < 0:
+        raise ImproperlyConfigured(f"{_name} must not be negative")
+
+# Email (reminders): Django's SMTP backend; the compose file points it at the mailpit catcher.
+EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS")
+EMAIL_USE_SSL = envbool("EMAIL_USE_SSL")
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "tracker@localhost")
+
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 # Imports are validated whole in memory before anything is written.
 TRACKING_IMPORT_MAX_BYTES = envint("TRACKING_IMPORT_MAX_BYTES", 20 * 1024 * 1024)

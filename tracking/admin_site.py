@@ -14,7 +14,9 @@ from django.utils.translation import gettext_lazy
 
 # The tracker's models in the order of the work: enter and review reports,
 # then what they are reported against, then the reference data.
-TRACKER_ORDER = ["progressreport", "target", "programme", "item", "region", "membership"]
+TRACKER_ORDER = [
+    "progressreport", "target", "programme", "item", "message", "periodclosure", "region", "membership",
+]
 # Apps after the tracker; any other app comes last, alphabetically.
 APP_ORDER = ["tracking", "auth", "authtoken", "axes"]
 # django-axes' login records (登录安全): for superusers only, who unlock accounts there.
@@ -54,6 +56,13 @@ class TrackerAdminSite(admin.AdminSite):
             # A username the form refuses outright (too long) is a bad request; a wrong password stays a 200 form.
             response.status_code = 400
         return response
+
+    def index(self, request, extra_context=None):
+        from .models import Message
+
+        # The reminder inbox's unread count (one query): the follow-up's digests for this user.
+        unread = Message.objects.filter(user=request.user, read_at__isnull=True).count()
+        return super().index(request, {"unread_messages": unread, **(extra_context or {})})
 
     def get_app_list(self, request, app_label=None):
         apps = [

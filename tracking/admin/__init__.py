@@ -9,4 +9,4 @@ and object permission starts from visible_to(user), and every write goes
 through tracking.services, so the admin cannot do what the API may not.
 """
 
-from . import programmes, regions, reports, targets  # noqa: F401  (each registers its admins)
+from . import followup, programmes, regions, reports, targets  # noqa: F401  (each registers its admins)

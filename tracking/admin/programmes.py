@@ -13,6 +13,7 @@ from .. import selectors, services
 from ..exports import programme_template, spreadsheet_response
 from ..models import Item, Programme
 from .display import completion_bar
+from .completeness import completeness_view
 from .extract import extract_view
 from .filters import (
     ItemCategoryFilter, ItemRegionFilter, KindFilter, OwnYearFilter, ProgrammeKindFilter, ProgrammeRegionFilter, YearFilter,
@@ -44,6 +45,8 @@ class ProgrammeAdmin(DeletesThroughService, ScopedHistoryAdmin):
     inlines = [ItemInline]
     fieldsets = [
         (None, {"fields": ["region", "kind", "year", "title", "period_start", "period_end"]}),
+        # The reporting calendar (tracking.followup.calendar): blank takes the settings' default.
+        (gettext_lazy("填报日历"), {"fields": ["reporting_frequency", "due_days"]}),
         # Where the plan came from and how it was extracted: for whoever checks the data, not the
         # clerk entering progress, so it stays folded below the plan.
         (gettext_lazy("来源与整理说明"), {"fields": ["description", "source_document"], "classes": ["collapse"]}),
@@ -85,6 +88,8 @@ class ProgrammeAdmin(DeletesThroughService, ScopedHistoryAdmin):
         return [
             path("extract/", self.admin_site.admin_view(functools.partial(extract_view, self)),
                  name="tracking_programme_extract"),
+            path("completeness/", self.admin_site.admin_view(functools.partial(completeness_view, self)),
+                 name="tracking_completeness"),
             path("<path:object_id>/template/", self.admin_site.admin_view(self.template_view),
                  name="tracking_programme_template"),
         ] + super().get_urls()

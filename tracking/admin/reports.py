@@ -87,6 +87,12 @@ class ProgressReportAdmin(ImportViews, ScopedHistoryAdmin):
             "target__programme__region", "target__item", "created_by", "reviewed_by"
         )
 
+    def lookup_allowed(self, lookup, value, request=None):
+        # The completeness grid's cells link here with their period's dates.
+        if lookup in ("period_end__gte", "period_end__lte"):
+            return True
+        return super().lookup_allowed(lookup, value, request)
+
     def get_list_display(self, request):
         # As on the target list: a district's own clerk needs no 地区 column.
         shown = list(self.list_display)

@@ -1,10 +1,13 @@
 """programmes/: a region's programmes; the detail nests items and targets with progress."""
 
+from types import SimpleNamespace
+
 from django.http import Http404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from ..followup import calendar
 from ..models import Item, Programme, Target
 from .base import ApiViewSet, visible
 from .filters import ProgrammeFilter
@@ -47,6 +50,10 @@ class ProgrammeViewSet(ApiViewSet):
             by_item.setdefault(row["item_id"], []).append(row)
         items = Item.objects.filter(programme=programme["id"]).order_by("number").values(*row_paths(ItemSerializer))
         programme["items"] = [{**item, "targets": by_item.get(item["id"], [])} for item in items]
+        programme["periods"] = [
+            {"key": p.key, "label": str(p.label), "start": p.start, "end": p.end, "due": p.due}
+            for p in calendar.programme_periods(SimpleNamespace(**programme))
+        ]
         [data] = rows_data(ProgrammeDetailSerializer, [programme])
         return data
 

@@ -13,6 +13,7 @@ from rest_framework import serializers
 from drf_spectacular.utils import extend_schema_field
 
 from .. import workflow
+from ..followup.calendar import FREQUENCY_CHOICES
 from ..importing import parse_value
 from ..models import VALUE_FIELD, Category, Item, Programme, ProgressReport, Region, Target
 from .rows import RowsSerializer
@@ -127,11 +128,17 @@ class ItemSerializer(serializers.ModelSerializer):
 
 
 class ProgrammeSerializer(serializers.ModelSerializer):
+    # Blank means "the settings' default" (tracking.followup.calendar.rule_of): part of the enum.
+    reporting_frequency = serializers.ChoiceField(
+        choices=FREQUENCY_CHOICES, allow_blank=True, read_only=True,
+        help_text=_("填报频次：monthly、quarterly、half_yearly、once；空为系统默认"),
+    )
+
     class Meta:
         model = Programme
         fields = [
             "id", "region", "kind", "title", "description", "year", "period_start", "period_end",
-            "source_document", "updated_at",
+            "source_document", "reporting_frequency", "due_days", "updated_at",
         ]
         read_only_fields = fields
         extra_kwargs = {
@@ -143,15 +150,27 @@ class ProgrammeSerializer(serializers.ModelSerializer):
             "period_start": {"help_text": _("起始日期")},
             "period_end": {"help_text": _("截止日期")},
             "source_document": {"help_text": _("来源文件")},
+            "due_days": {"help_text": _("每期结束后多少天内报送；null 为系统默认")},
             "updated_at": {"help_text": _("计划本身的最后修改时间")},
         }
 
 
+class PeriodSerializer(serializers.Serializer):
+    """One reporting period of a programme's calendar (tracking.followup.calendar)."""
+
+    key = serializers.CharField(help_text=_("期间标识：2024-03（月）、2024Q1（季度）、2024H1（半年）或起始日期（一次）"))
+    label = serializers.CharField(help_text=_("期间名称，如“3月”“第1季度”"))
+    start = serializers.DateField(help_text=_("期间第一天"))
+    end = serializers.DateField(help_text=_("期间最后一天"))
+    due = serializers.DateField(help_text=_("报送期限：当天或之前提交为按时"))
+
+
 class ProgrammeDetailSerializer(ProgrammeSerializer):
     items = ItemSerializer(many=True, read_only=True, help_text=_("按序号排列的事项，各含其指标"))
+    periods = PeriodSerializer(many=True, read_only=True, help_text=_("填报期间及各期报送期限，按频次和期限规则得出"))
 
     class Meta(ProgrammeSerializer.Meta):
-        fields = [*ProgrammeSerializer.Meta.fields, "items"]
+        fields = [*ProgrammeSerializer.Meta.fields, "items", "periods"]
         read_only_fields = fields
 
 

@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from .errors import not_found
+from .completeness import CompletenessView
 from .extract import ExtractView
 from .programmes import ProgrammeViewSet
 from .regions import RegionViewSet
@@ -22,6 +23,7 @@ router.register("progress-reports", ProgressReportViewSet, basename="progress-re
 urlpatterns = [
     path("", include(router.urls)),
     path("summary/", SummaryView.as_view(), name="summary"),
+    path("completeness/", CompletenessView.as_view(), name="completeness"),
     path("token/", TokenView.as_view(), name="token"),
     path("extract/", ExtractView.as_view(), name="extract"),
     path("auth/", include("rest_framework.urls")),

@@ -12,6 +12,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from .. import access, workflow
 from ..db import lock
+from ..followup import closing
 from ..models import Programme, ProgressReport, Region, Target
 from .cells import PARSERS
 
@@ -98,6 +99,11 @@ def import_reports(*, user, rows, dry_run, first_row=2):
             matched.append((row, targets[row.key]))
     if not rows:
         result.errors.append(RowError(first_row, "", _("文件中没有数据行")))
+    # Closed periods (the one check, tracking.followup.closing), for every matched row at once;
+    # a _Target carries its programme's dates and calendar.
+    closed = closing.closed_rows(((row.key[0], row.period_end, target) for row, target in matched), today=today)
+    for index, (start, end) in closed.items():
+        result.errors.append(RowError(matched[index][0].number, "period_end", closing.refusal(start, end)))
     if result.errors:
         result.errors.sort(key=_reading_order)
         return result
@@ -132,6 +138,9 @@ class _Target:
     item_number: int
     period_start: datetime.date
     period_end: datetime.date
+    # The programme's reporting calendar, for closed periods (tracking.followup.closing).
+    reporting_frequency: str
+    due_days: int | None
 
 
 def _targets_for(parsed):
@@ -143,6 +152,7 @@ def _targets_for(parsed):
     rows = Target.objects.filter(programme__region__any=regions, programme__year__any=years).values_list(
         "programme__region", "programme__year", "programme__kind", "code",
         "pk", "item__number", "programme__period_start", "programme__period_end",
+        "programme__reporting_frequency", "programme__due_days",
     )
     return {(region, year, kind, code): _Target(*rest) for region, year, kind, code, *rest in rows.iterator(2000)}
 

@@ -8,6 +8,7 @@ tracking.access, tracking.workflow, tracking.totals, tracking.tallies.
 """
 
 from .base import NON_NEGATIVE, VALUE_FIELD, Timestamped
+from .followup import Message, PeriodClosure
 from .programmes import Category, Item, Programme
 from .regions import Membership, Region, sees_everything
 from .reports import EVIDENCE_EXTENSIONS, EVIDENCE_MAX_BYTES, ProgressReport, validate_evidence_size
@@ -17,6 +18,6 @@ from . import signals  # noqa: F401  (fixture loading; see its docstring)
 
 __all__ = [
     "EVIDENCE_EXTENSIONS", "EVIDENCE_MAX_BYTES", "NON_NEGATIVE", "VALUE_FIELD",
-    "Category", "Item", "Membership", "ProgrammeTally", "Programme", "ProgressReport", "Region", "Target",
+    "Category", "Item", "Membership", "Message", "PeriodClosure", "ProgrammeTally", "Programme", "ProgressReport", "Region", "Target",
     "Timestamped", "sees_everything", "validate_evidence_size",
 ]

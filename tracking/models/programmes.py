@@ -6,6 +6,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from ..followup.calendar import FREQUENCY_CHOICES
 from .base import Timestamped
 from .regions import Region, sees_everything
 
@@ -34,6 +35,15 @@ class Programme(Timestamped):
     period_start = models.DateField(_("起始日期"))
     period_end = models.DateField(_("截止日期"))
     source_document = models.CharField(_("来源文件"), max_length=100, blank=True)
+    # The reporting calendar (tracking.followup.calendar): blank means the settings' default.
+    reporting_frequency = models.CharField(
+        _("填报频次"), max_length=12, blank=True, choices=FREQUENCY_CHOICES,
+        help_text=_("留空则按系统默认（TRACKING_REPORTING_FREQUENCY）"),
+    )
+    due_days = models.PositiveSmallIntegerField(
+        _("报送期限（天）"), null=True, blank=True,
+        help_text=_("每期结束后第几天前报送；留空则按系统默认（TRACKING_REPORTING_DUE_DAYS）"),
+    )
 
     objects = ProgrammeQuerySet.as_manager()
     history = HistoricalRecords()

@@ -62,6 +62,19 @@ class Region(models.Model):
     parent = models.ForeignKey(
         "self", models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("上级")
     )
+    # When the region existed (撤并, 新设): completeness counts a region only for the
+    # periods it existed throughout (tracking.followup.selectors). Empty: always.
+    valid_from = models.DateField(_("设立日期"), null=True, blank=True, help_text=_("留空表示一直存在"))
+    valid_to = models.DateField(_("撤销日期"), null=True, blank=True, help_text=_("最后存在的一天；留空表示仍存在"))
+    # Reminders to the region's group chat (tracking.followup.channels): a 企业微信 or 钉钉 group robot.
+    webhook_kind = models.CharField(
+        _("群机器人"), max_length=10, blank=True,
+        choices=[("wecom", _("企业微信")), ("dingtalk", _("钉钉"))],
+    )
+    webhook_url = models.URLField(_("群机器人地址"), max_length=500, blank=True)
+    webhook_secret = models.CharField(
+        _("加签密钥"), max_length=200, blank=True, help_text=_("钉钉机器人“加签”的密钥；不会写入日志")
+    )
 
     objects = RegionQuerySet.as_manager()
 
@@ -69,6 +82,12 @@ class Region(models.Model):
         verbose_name = _("地区")
         verbose_name_plural = _("地区")
         ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True) | Q(valid_to__isnull=True) | Q(valid_from__lte=models.F("valid_to")),
+                name="region_validity_ordered",
+            ),
+        ]
 
     def __str__(self):
         return self.name

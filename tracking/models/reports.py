@@ -83,6 +83,9 @@ class ProgressReport(Timestamped):
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("审核人")
     )
     reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    # The moment of the latest submission (admin, API or import alike: tracking.services.reports
+    # sets it), from which timeliness is judged (tracking.followup.selectors).
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True, editable=False)
     review_note = models.TextField(_("审核意见"), blank=True, max_length=2000)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now, editable=False)
 

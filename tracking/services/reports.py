@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from .. import access, totals, workflow
 from ..db import lock
+from ..followup.closing import ensure_open
 from ..models import ProgressReport, Target
 
 Status = ProgressReport.Status
@@ -58,6 +59,8 @@ def create_report(*, user, target, period_end, value, qualifier=ProgressReport.Q
     # import) and refuses it, instead of the insert failing on the unique
     # constraint; and takes the target before the report, as _locked() does.
     lock(Target.objects.filter(pk=target.pk))
+    if period_end is not None:
+        ensure_open(programme=target.programme, day=period_end)
     report = ProgressReport(
         target=target, period_end=period_end, value=value, qualifier=qualifier, note=note, created_by=user,
         status=Status.DRAFT,
@@ -73,8 +76,12 @@ def create_report(*, user, target, period_end, value, qualifier=ProgressReport.Q
 def update_report(*, user, report, **fields):
     report = _locked(report)
     workflow.next_state(user, report, "edit")
+    ensure_open(programme=report.target.programme, day=report.period_end)
     for name, value in fields.items():
         setattr(report, name, value)
+    if report.period_end is not None:
+        # Moved to another date: that period must be open too.
+        ensure_open(programme=report.target.programme, day=report.period_end)
     # Only drafts and returned reports change, and neither counts: no totals change.
     _save(report, user)
     return report
@@ -84,6 +91,7 @@ def update_report(*, user, report, **fields):
 def delete_report(*, user, report):
     report = _locked(report)
     workflow.next_state(user, report, "delete")
+    ensure_open(programme=report.target.programme, day=report.period_end)
     report._history_user = user
     report.delete()
 
@@ -92,6 +100,9 @@ def delete_report(*, user, report):
 def submit_report(*, user, report):
     report = _locked(report)
     report.status = workflow.next_state(user, report, "submit")
+    ensure_open(programme=report.target.programme, day=report.period_end)
+    # Timeliness is judged from this moment (tracking.followup.selectors); a resubmission moves it.
+    report.submitted_at = timezone.now()
     _save(report, user)
     # Submitted reports are the target's pending value and count.
     totals.refresh([report.target_id])
@@ -116,7 +127,14 @@ def return_report(*, user, report, note):
 def _review(*, user, report, step, note):
     """A reviewer's step: the status the table gives, who and when, the note; then the totals that change."""
     report = _locked(report)
-    report.status = workflow.next_state(user, report, step)
+    after = workflow.next_state(user, report, step)
+    if step == "return" and report.status == Status.APPROVED:
+        # Reopening an approved figure changes what counted: not in a closed period.
+        ensure_open(programme=report.target.programme, day=report.period_end)
+    report.status = after
+    if report.submitted_at is None and report.status == Status.APPROVED:
+        # A superuser approving a draft directly: delivered now.
+        report.submitted_at = timezone.now()
     report.reviewed_by, report.reviewed_at, report.review_note = user, timezone.now(), note
     _save(report, user)
     totals.refresh([report.target_id])

@@ -47,6 +47,13 @@ def role_groups(transactional_db):
     for name, codenames in migration.ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=name)
         group.permissions.set(Permission.objects.filter(content_type__app_label="tracking", codename__in=codenames))
+    # And what the follow-up's migration (issue 16, whatever its number) adds to them.
+    followup = next((Path(__file__).resolve().parents[1] / "migrations").glob("*_followup.py"))
+    extra = importlib.import_module(f"tracking.migrations.{followup.stem}").FOLLOWUP_PERMISSIONS
+    for name, codenames in extra.items():
+        Group.objects.get(name=name).permissions.add(
+            *Permission.objects.filter(content_type__app_label="tracking", codename__in=codenames)
+        )
 
 
 @pytest.fixture

@@ -37,7 +37,9 @@ def test_the_index_lists_the_tracker_first_in_the_order_of_the_work(tongzhou_rep
 
     apps = response.context["app_list"]
     assert apps[0]["app_label"] == "tracking"
-    assert [m["object_name"] for m in apps[0]["models"]] == ["ProgressReport", "Target", "Programme", "Item", "Region"]
+    assert [m["object_name"] for m in apps[0]["models"]] == [
+        "ProgressReport", "Target", "Programme", "Item", "Message", "PeriodClosure", "Region",
+    ]
     assert "axes" not in [app["app_label"] for app in apps]
 
 

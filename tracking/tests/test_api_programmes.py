@@ -39,6 +39,8 @@ def test_a_programme_in_the_list(api, plans, tongzhou_reporter):
         "period_start": "2024-01-01",
         "period_end": "2024-12-31",
         "source_document": "",
+        "reporting_frequency": "",
+        "due_days": None,
     }
 
 

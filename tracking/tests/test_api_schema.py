@@ -19,6 +19,7 @@ ENDPOINTS = {
     "/api/v1/progress-reports/{id}/return/": {"post"},
     "/api/v1/progress-reports/import/": {"post"},
     "/api/v1/summary/": {"get"},
+    "/api/v1/completeness/": {"get"},
     "/api/v1/token/": {"post"},
     "/api/v1/extract/": {"post"},
 }

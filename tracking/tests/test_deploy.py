@@ -65,7 +65,7 @@ def env_example():
 
 
 def test_compose_has_the_database_and_the_web_service(compose):
-    assert set(compose["services"]) == {"db", "web"}
+    assert set(compose["services"]) == {"db", "web", "scheduler", "mailpit"}
     assert compose["services"]["db"]["image"] == "postgres:16"
     assert compose["services"]["web"]["build"] == "."
 
@@ -224,3 +224,12 @@ def test_secret_key_file_that_cannot_be_read_stops_the_start(tmp_path):
 
     assert result.returncode != 0
     assert "SECRET_KEY_FILE cannot be read" in result.stderr
+
+
+def test_the_scheduler_runs_the_daily_jobs_with_the_webs_settings_once_web_is_healthy(compose):
+    scheduler, web = compose["services"]["scheduler"], compose["services"]["web"]
+    assert scheduler["entrypoint"] == ["python", "manage.py", "run_scheduler"]
+    assert scheduler["environment"] == web["environment"]
+    assert scheduler["depends_on"] == {"web": {"condition": "service_healthy"}}
+    assert web["environment"]["EMAIL_HOST"] == "${EMAIL_HOST:-mailpit}"
+    assert compose["services"]["mailpit"]["image"].startswith("axllent/mailpit:v")

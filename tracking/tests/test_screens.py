@@ -83,7 +83,9 @@ def test_the_clerks_pages_fit_and_read_as_a_person_writes(session_as, live_serve
 
     clerk.goto(url(live_server, "index"))
     check_screen(clerk, "clerk-index")
-    assert clerk.locator(".app-tracking tbody th").all_inner_texts() == ["进度填报", "指标", "计划", "事项", "地区"]
+    assert clerk.locator(".app-tracking tbody th").all_inner_texts() == [
+        "进度填报", "指标", "计划", "事项", "提醒消息", "关闭的期间", "地区",
+    ]
 
     clerk.goto(url(live_server, "tracking_dashboard"))
     check_screen(clerk, "clerk-dashboard")
@@ -262,7 +264,7 @@ def test_the_superuser_finds_the_tracker_first_and_the_login_records_in_chinese(
     captions = root.locator("#content-main .module caption").all_inner_texts()
     assert captions[0].strip() == "职工实事跟踪" and "登录安全" in [c.strip() for c in captions]
     assert "登录失败记录" in text and "Access attempts" not in text
-    assert root.locator(".app-tracking tbody th").all_inner_texts()[:5] == ["进度填报", "指标", "计划", "事项", "地区"]
+    assert root.locator(".app-tracking tbody th").all_inner_texts()[:5] == ["进度填报", "指标", "计划", "事项", "提醒消息"]
 
 
 def test_the_dashboard_and_the_add_report_form_fit_a_phone(session_as, live_server, tongzhou_year, tongzhou_reporter):
