@@ -132,6 +132,17 @@ def summary(programmes, *, year, as_of=None, region=None, group_by="region"):
     }
 
 
+def reporting_rates(*, region, as_of):
+    """Per child region of `region`, its reporting and on-time rates on `as_of`: {code: {"reporting_rate":
+    Decimal 0..100 or None, "on_time_rate": Decimal 0..100 or None}}.
+
+    A seam: issue 16's completeness figures (tracking.followup.selectors.reporting_rates) answer it once
+    both are merged; until then there are none, and the bulletin leaves its rate column at "—" and says
+    nothing of rates.
+    """
+    return {}
+
+
 # --- The year shown when none is asked for ---------------------------------------------------
 
 

@@ -3,6 +3,7 @@
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from .bulletin import BulletinView
 from .errors import not_found
 from .extract import ExtractView
 from .programmes import ProgrammeViewSet
@@ -22,6 +23,7 @@ router.register("progress-reports", ProgressReportViewSet, basename="progress-re
 urlpatterns = [
     path("", include(router.urls)),
     path("summary/", SummaryView.as_view(), name="summary"),
+    path("bulletin/", BulletinView.as_view(), name="bulletin"),
     path("token/", TokenView.as_view(), name="token"),
     path("extract/", ExtractView.as_view(), name="extract"),
     path("auth/", include("rest_framework.urls")),
