@@ -31,12 +31,18 @@ COLOURS = {
 def _x(day, start, end):
     span = max((end - start).days, 1)
     share = min(max((day - start).days / span, 0.0), 1.0)
-    return round(share * PLOT_RIGHT, 1)
+    return _n(share * PLOT_RIGHT)
 
 
 def _y(value, top):
     # The plot's top is 4 px below the edge, so that a dot at the top shows whole.
-    return round(PLOT_BOTTOM - min(max(value / top, 0.0), 1.0) * (PLOT_BOTTOM - 4), 1)
+    return _n(PLOT_BOTTOM - min(max(value / top, 0.0), 1.0) * (PLOT_BOTTOM - 4))
+
+
+def _n(coordinate):
+    """A coordinate to a tenth, without a trailing .0: every byte counts on a page of forty charts."""
+    rounded = round(coordinate, 1)
+    return int(rounded) if rounded == int(rounded) else rounded
 
 
 def progress_chart(target, points, *, today=None):
@@ -64,15 +70,14 @@ def progress_chart(target, points, *, today=None):
     if points:
         path.append(f"H{_x(min(today, end), start, end)}")
     parts = [
-        f'<svg class="tt-chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" '
-        f'xmlns="http://www.w3.org/2000/svg">',
+        f'<svg class="tt-chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img">',
         f"<title>{escape(_chart_title(target, points))}</title>",
         f'<path d="M0 {PLOT_BOTTOM}H{PLOT_RIGHT}" stroke="#bbb" fill="none"/>',
     ]
     if measured:
         hundred = _y(100.0, top)
         parts.append(f'<path d="M0 {hundred}H{PLOT_RIGHT}" stroke="#ddd" fill="none"/>')
-        parts.append(f'<text x="{PLOT_RIGHT + 3}" y="{hundred + 3}" font-size="9" fill="#888">100%</text>')
+        parts.append(f'<text x="{PLOT_RIGHT + 3}" y="{_n(hundred + 3)}" font-size="9" fill="#888">100%</text>')
         # Expected progress: 0 at the start, 100 % at the due date.
         parts.append(
             f'<path d="M0 {PLOT_BOTTOM}L{PLOT_RIGHT} {hundred}" stroke="#999" stroke-dasharray="3 3" fill="none"/>'
@@ -87,7 +92,7 @@ def progress_chart(target, points, *, today=None):
         parts.append(f'<circle cx="{x}" cy="{y}" r="2.5" fill="{colour}"/>')
     if points:
         label = f"{values[-1]:.0f}%" if measured else numbers.grouped(points[-1]["progress"])
-        parts.append(f'<text x="{PLOT_RIGHT + 3}" y="{max(last_y, 20) + 3}" font-size="10" fill="{colour}">{escape(label)}</text>')
+        parts.append(f'<text x="{PLOT_RIGHT + 3}" y="{_n(max(last_y, 20) + 3)}" font-size="10" fill="{colour}">{escape(label)}</text>')
     parts.append(f'<text x="0" y="{HEIGHT - 1}" font-size="9" fill="#888">{start:%m-%d}</text>')
     parts.append(f'<text x="{PLOT_RIGHT}" y="{HEIGHT - 1}" font-size="9" fill="#888" text-anchor="end">{end:%m-%d}</text>')
     parts.append("</svg>")

@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -77,7 +77,10 @@ class BulletinView(generics.GenericAPIView):
 
     @extend_schema(
         summary="进展情况通报（.docx）",
-        parameters=[BulletinQuerySerializer],
+        parameters=[
+            BulletinQuerySerializer,
+            OpenApiParameter("format", str, enum=["json", "docx"], description=_("省略即可；答复总是 Word 文档，出错时为 JSON")),
+        ],
         responses={(200, DOCX): OpenApiResponse(OpenApiTypes.BINARY, description=_("Word 文档"))},
     )
     def get(self, request, *args, **kwargs):

@@ -14,7 +14,7 @@ def test_the_root_lists_the_lists_the_docs_the_schema_the_token_and_the_summary(
         name: f"http://testserver/api/v1/{path}"
         for name, path in [
             ("regions", "regions/"), ("programmes", "programmes/"), ("targets", "targets/"),
-            ("progress-reports", "progress-reports/"), ("summary", "summary/"), ("token", "token/"),
+            ("progress-reports", "progress-reports/"), ("summary", "summary/"), ("bulletin", "bulletin/"), ("token", "token/"),
             ("docs", "docs/"), ("schema", "schema/"),
         ]
     }
