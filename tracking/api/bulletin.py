@@ -15,10 +15,9 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 
 from ..bulletin import document
+from ..bulletin.document import DOCX
 from ..bulletin.figures import bulletin_figures
 from ..models import Region
-
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 class DocxRenderer(BaseRenderer):

@@ -30,6 +30,8 @@ from lxml import etree
 
 from ..models import Target
 
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
 TITLE_FONT, HEADING_FONT, SUBHEADING_FONT, BODY_FONT, NUMBER_FONT = (
     "方正小标宋简体", "黑体", "楷体_GB2312", "仿宋_GB2312", "宋体",
 )

@@ -172,3 +172,39 @@ def test_a_region_without_targets_says_so(regions):
 
     assert "苏州市" in doc.paragraphs[3].text or "尚无指标" in text_of(doc)
     assert "各地均无滞后、逾期指标。" in text_of(doc)
+
+
+# --- The admin's 生成通报 ------------------------------------------------------------
+
+ADMIN_BULLETIN = "/admin/tracking/target/bulletin/"
+
+
+def test_the_dashboard_offers_the_bulletin(plans_across_jiangsu, nantong_reviewer, logged_in):
+    page = logged_in(nantong_reviewer).get("/admin/tracking/target/dashboard/").content.decode()
+
+    assert f'href="{ADMIN_BULLETIN}">生成通报</a>' in page
+
+
+def test_the_admin_form_offers_the_users_regions_above_districts_and_its_own(plans_across_jiangsu, nantong_reviewer, tongzhou_reporter, logged_in):
+    offered = lambda user: [r.code for r in logged_in(user).get(ADMIN_BULLETIN).context["form"].fields["region"].queryset]  # noqa: E731
+
+    assert offered(nantong_reviewer) == ["320600"]
+    assert offered(tongzhou_reporter) == ["320612"]
+
+
+def test_the_admin_form_answers_the_same_document_as_the_api(api, plans_across_jiangsu, nantong_reviewer, logged_in):
+    response = logged_in(nantong_reviewer).get(ADMIN_BULLETIN, {"region": "320600", "as_of": AS_OF})
+
+    assert response["Content-Type"] == DOCX
+    from_admin = docx.Document(io.BytesIO(response.content))
+    from_api = opened(api(nantong_reviewer).get(URL, {"region": "320600", "as_of": AS_OF}))
+    assert text_of(from_admin) == text_of(from_api)
+    assert ranking_rows(from_admin) == ranking_rows(from_api)
+
+
+@pytest.mark.parametrize("query", [{"region": "321100", "as_of": AS_OF}, {"region": "320600", "as_of": "7月1日"}])
+def test_the_admin_form_refuses_a_region_outside_scope_or_a_bad_date_on_the_form(plans_across_jiangsu, nantong_reviewer, logged_in, query):
+    response = logged_in(nantong_reviewer).get(ADMIN_BULLETIN, query)
+
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/html")
+    assert response.context["form"].errors
