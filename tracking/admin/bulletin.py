@@ -29,7 +29,7 @@ def bulletin_regions(user):
 
 class BulletinForm(forms.Form):
     region = forms.ModelChoiceField(queryset=Region.objects.none(), label=gettext_lazy("地区"), empty_label=None)
-    as_of = forms.DateField(label=gettext_lazy("截至日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    as_of = forms.DateField(label=gettext_lazy("截至日期"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

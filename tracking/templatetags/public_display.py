@@ -20,6 +20,12 @@ def num(value):
 
 
 @register.filter
+def qty(value, unit):
+    """12000, "名" → "12,000 名"; 95, "%" → "95%"."""
+    return numbers.quantity(value, unit)
+
+
+@register.filter
 def status_label(status):
     return Target.Status(status).label if status else "—"
 
