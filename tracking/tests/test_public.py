@@ -181,3 +181,12 @@ def test_a_page_takes_the_same_queries_however_many_targets(client, published, r
         etag = client.get(url)["ETag"]
         with django_assert_max_num_queries(1):
             assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+
+
+def test_a_page_follows_the_language_asked_for_with_its_own_etag(client, published, plans_across_jiangsu):
+    chinese = client.get("/gongshi/320612/")
+    english = client.get("/gongshi/320612/", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert "进展公示" in chinese.content.decode()
+    assert "Progress of the 2024 projects for workers" in english.content.decode()
+    assert english["ETag"] != chinese["ETag"] and "Accept-Language" in english["Vary"]
