@@ -190,3 +190,13 @@ def test_a_page_follows_the_language_asked_for_with_its_own_etag(client, publish
     assert "进展公示" in chinese.content.decode()
     assert "Progress of the 2024 projects for workers" in english.content.decode()
     assert english["ETag"] != chinese["ETag"] and "Accept-Language" in english["Vary"]
+
+
+@pytest.mark.parametrize(("value", "message"), [("-5", "must be 0 or more"), ("a minute", "must be an integer")])
+def test_a_max_age_that_makes_no_sense_stops_the_start_with_its_name(value, message):
+    from .test_deploy import manage
+
+    result = manage("check", env={"TRACKING_PUBLIC_MAX_AGE": value})
+
+    assert result.returncode != 0
+    assert f"TRACKING_PUBLIC_MAX_AGE {message}" in result.stderr
