@@ -263,7 +263,9 @@ LOGGING = {
 # A target is "behind" when its completion trails the share of the period
 # already elapsed by more than this many percentage points.
 TRACKING_BEHIND_TOLERANCE = envint("TRACKING_BEHIND_TOLERANCE", 10)
-# Opens read-only anonymous access to the API for public dashboards.
+# Publishes approved progress: the 公示 pages under /gongshi/ and the public API under
+# /api/v1/public/. Anonymous clients get only that public shape; the rest of the API
+# always needs a user.
 TRACKING_PUBLIC_READ = envbool("TRACKING_PUBLIC_READ")
 # --- Follow-up (tracking.followup): the reporting calendar, reminders, closed periods ---
 # A programme's reporting frequency and due rule when it names none: monthly,
@@ -306,6 +308,10 @@ EMAIL_USE_SSL = envbool("EMAIL_USE_SSL")
 EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "tracker@localhost")
 
+# How long (seconds) a browser, proxy or CDN may serve a public answer before revalidating it.
+TRACKING_PUBLIC_MAX_AGE = envint("TRACKING_PUBLIC_MAX_AGE", 60)
+if TRACKING_PUBLIC_MAX_AGE < 0:
+    raise ImproperlyConfigured(f"TRACKING_PUBLIC_MAX_AGE must be 0 or more, not {TRACKING_PUBLIC_MAX_AGE}")
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 # Imports are validated whole in memory before anything is written.
 TRACKING_IMPORT_MAX_BYTES = envint("TRACKING_IMPORT_MAX_BYTES", 20 * 1024 * 1024)

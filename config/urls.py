@@ -9,5 +9,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
     path("api/v1/", include("tracking.api.urls")),
+    # 公示: public pages for workers (open with TRACKING_PUBLIC_READ).
+    path("gongshi/", include("tracking.public.urls")),
     path("healthz", healthz),
 ]

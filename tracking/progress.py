@@ -153,6 +153,30 @@ def progress_series(target):
     )
 
 
+def progress_series_of(targets):
+    """progress_series() for many targets in one query: {target id: [{period_end, value, progress, completion}]}.
+
+    The same rule: a running sum per target for `sum` targets (a window
+    partitioned by target), the report's own value for `latest` ones; the
+    completion is completion_value() of that progress. Targets without an
+    approved report are absent.
+    """
+    reports = (
+        ProgressReport.objects.filter(target__in=targets, status=ProgressReport.Status.APPROVED)
+        .annotate(running=Window(Sum("value"), partition_by=F("target"), order_by=F("period_end").asc()))
+        .order_by("target", "period_end")
+        .values("target", "period_end", "value", "running", "target__aggregation", "target__target_value")
+    )
+    series = {}
+    for row in reports:
+        progress = row["running"] if row["target__aggregation"] == Target.Aggregation.SUM else row["value"]
+        series.setdefault(row["target"], []).append({
+            "period_end": row["period_end"], "value": row["value"], "progress": progress,
+            "completion": completion_value(progress, row["target__target_value"]),
+        })
+    return series
+
+
 # --- Mean completion --------------------------------------------------------------------
 # Over targets with a target value; one without approved progress counts as
 # 0 %; not capped at 100 %, so a summary shows the overshoot it was given.

@@ -14,7 +14,9 @@ from django.db.models.functions import Coalesce, Concat
 from django.utils import timezone
 
 from .models import Category, Item, Programme, ProgrammeTally, Target
-from .progress import completion_totals, mean_completion, mean_completion_aggregate, mean_completion_of
+from .progress import (
+    completion_totals, mean_completion, mean_completion_aggregate, mean_completion_of, progress_series_of,
+)
 
 # A target with no approved report for this long is listed on the dashboard.
 STALE_AFTER_DAYS = 45
@@ -175,8 +177,9 @@ def programme_figures():
 
 
 def dashboard(user):
-    """The user's programmes of the year shown (years_newest_first), with their items, targets, status
-    counts and the targets that need attention (behind, overdue, or silent), in three queries."""
+    """The user's programmes of the year shown (years_newest_first), with their items, targets (each with
+    its progress series, for its chart), status counts and the targets that need attention (behind,
+    overdue, or silent), in four queries."""
     today = timezone.localdate()
     visible = Programme.objects.visible_to(user)
     # The year is found in the same query as its programmes.
@@ -187,8 +190,10 @@ def dashboard(user):
     targets = Target.objects.visible_to(user).filter(programme__in=programmes).with_progress()
     targets = list(targets.select_related("programme__region", "item").order_by("item__number", "code_key"))
 
+    series = progress_series_of(targets) if targets else {}
     by_item = {}
     for target in targets:
+        target.series = series.get(target.pk, [])
         by_item.setdefault(target.item_id, []).append(target)
     by_programme = {}
     for item in items:

@@ -12,6 +12,9 @@ from django.utils.translation import gettext_lazy
 
 from .. import access, services, workflow
 from ..models import ProgressReport, Target
+from ..charts import progress_chart
+from ..progress import progress_series
+from .bulletin import bulletin_view
 from .dashboard import dashboard_view
 from .display import (
     evidence_url, number, percent, quantity, report_badge, status_badge, target_bar, target_choice_label,
@@ -248,6 +251,7 @@ class TargetAdmin(DeletesThroughService, ScopedHistoryAdmin):
             (_("按时间今天应完成"), percent(target.expected)),
             (_("状态"), status_badge(target.status)),
             (_("最近填报截至"), target.last_reported_on or "—"),
+            (_("进度变化"), progress_chart(target, list(progress_series(target)))),
         ]
         return format_html(
             '<dl class="tt-summary">{}</dl>', format_html_join("", "<dt>{}</dt><dd>{}</dd>", lines)
@@ -294,4 +298,8 @@ class TargetAdmin(DeletesThroughService, ScopedHistoryAdmin):
 
     def get_urls(self):
         view = self.admin_site.admin_view(functools.partial(dashboard_view, self))
-        return [path("dashboard/", view, name="tracking_dashboard")] + super().get_urls()
+        bulletin = self.admin_site.admin_view(functools.partial(bulletin_view, self))
+        return [
+            path("dashboard/", view, name="tracking_dashboard"),
+            path("bulletin/", bulletin, name="tracking_bulletin"),
+        ] + super().get_urls()

@@ -1,13 +1,12 @@
 """What every viewset shares: scope, the read policy, strict ordering, and list/retrieve with conditional GET."""
 
-from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import F
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, filters, viewsets
-from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.permissions import BasePermission
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
@@ -16,28 +15,22 @@ from .pagination import PageNumber
 
 
 def visible(model, request):
-    """What this request may read: the one scoping rule, opened up for public dashboards.
-
-    With TRACKING_PUBLIC_READ on, anonymous reads see every region (a public
-    big screen has no membership); everyone else, and every write, goes
-    through visible_to().
-    """
-    if settings.TRACKING_PUBLIC_READ and request.method in SAFE_METHODS and not request.user.is_authenticated:
-        return model.objects.all()
+    """What this request may read: the one scoping rule."""
     return model.objects.visible_to(request.user)
 
 
 class ReadPolicy(BasePermission):
-    """Everything needs a user, except reads when TRACKING_PUBLIC_READ opens them to anonymous dashboards.
+    """Everything here needs a user.
 
-    Roles and regions are not checked here: the querysets (visible_to) and the
-    services (tracking.workflow, tracking.access) do that.
+    Anonymous clients read the public shape only, under /api/v1/public/
+    (tracking/api/public.py), when TRACKING_PUBLIC_READ publishes it: never
+    these endpoints' drafts, pending values, notes or usernames. Roles and
+    regions are not checked here: the querysets (visible_to) and the services
+    (tracking.workflow, tracking.access) do that.
     """
 
     def has_permission(self, request, view):
-        if request.user.is_authenticated:
-            return True
-        return settings.TRACKING_PUBLIC_READ and request.method in SAFE_METHODS
+        return request.user.is_authenticated
 
 
 class StrictOrdering(filters.OrderingFilter):

@@ -3,10 +3,12 @@
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from .bulletin import BulletinView
 from .errors import not_found
 from .completeness import CompletenessView
 from .extract import ExtractView
 from .programmes import ProgrammeViewSet
+from .public import PublicRegionsView, PublicRegionView
 from .regions import RegionViewSet
 from .reports import ProgressReportViewSet
 from .root import Router
@@ -24,6 +26,9 @@ urlpatterns = [
     path("", include(router.urls)),
     path("summary/", SummaryView.as_view(), name="summary"),
     path("completeness/", CompletenessView.as_view(), name="completeness"),
+    path("bulletin/", BulletinView.as_view(), name="bulletin"),
+    path("public/regions/", PublicRegionsView.as_view(), name="public-regions"),
+    path("public/regions/<str:code>/", PublicRegionView.as_view(), name="public-region"),
     path("token/", TokenView.as_view(), name="token"),
     path("extract/", ExtractView.as_view(), name="extract"),
     path("auth/", include("rest_framework.urls")),

@@ -2,6 +2,7 @@
 
 from django import template
 
+from .. import charts
 from ..admin import display
 
 register = template.Library()
@@ -38,3 +39,9 @@ def progress_text(target):
 @register.filter
 def report_badge(status):
     return display.report_badge(status)
+
+
+@register.filter
+def progress_chart(target):
+    """The target's approved progress over time (its series, set by selectors.dashboard)."""
+    return charts.progress_chart(target, target.series)

@@ -15,7 +15,7 @@ def test_the_root_lists_the_lists_the_docs_the_schema_the_token_and_the_summary(
         for name, path in [
             ("regions", "regions/"), ("programmes", "programmes/"), ("targets", "targets/"),
             ("progress-reports", "progress-reports/"), ("summary", "summary/"),
-            ("completeness", "completeness/"), ("token", "token/"),
+            ("completeness", "completeness/"), ("bulletin", "bulletin/"), ("token", "token/"),
             ("docs", "docs/"), ("schema", "schema/"),
         ]
     }

@@ -20,6 +20,9 @@ ENDPOINTS = {
     "/api/v1/progress-reports/import/": {"post"},
     "/api/v1/summary/": {"get"},
     "/api/v1/completeness/": {"get"},
+    "/api/v1/bulletin/": {"get"},
+    "/api/v1/public/regions/": {"get"},
+    "/api/v1/public/regions/{code}/": {"get"},
     "/api/v1/token/": {"post"},
     "/api/v1/extract/": {"post"},
 }

@@ -77,6 +77,13 @@ def body_negative_data_rejection(ctx, response, case):
     where = (ParameterLocation.BODY, ParameterLocation.PATH, ParameterLocation.HEADER)
     if case.meta is not None and not any(case.meta.is_negative_at(location) for location in where):
         return None
+    # A form sends every value as text and an empty field as no field (DRF reads it so): a "boolean"
+    # or an empty text in a multipart body is no invalid request. Which cases Hypothesis draws
+    # shifts with the schema's other operations; extract/ met one once bulletin/ came before it.
+    if case.meta is not None and (case.media_type or "").startswith("multipart/") and not any(
+        case.meta.is_negative_at(location) for location in where[1:]
+    ):
+        return None
     return negative_data_rejection(ctx, response, case)
 
 
@@ -145,7 +152,8 @@ def test_api_conforms_to_its_schema(case, tokens, caplog):
             response, headers=headers, excluded_checks=EXCLUDED_CHECKS, additional_checks=[body_negative_data_rejection]
         )
         others = [other for other in tokens.values() if other != token]
-        assert not [secret for secret in (*PASSWORDS, *others) if secret in response.text]
+        # As bytes: the bulletin answers a .docx, which is no text.
+        assert not [secret for secret in (*PASSWORDS, *others) if secret.encode() in response.content]
     assert not [secret for secret in (*PASSWORDS, *tokens.values()) if secret in caplog.text]
 
 

@@ -1,0 +1,11 @@
+"""URLs under /gongshi/ (公示)."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "public"
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("<str:code>/", views.region_page, name="region"),
+]
