@@ -368,8 +368,8 @@ REST_FRAMEWORK = {
         "tracking.api.throttling.AnonThrottle",
         "tracking.api.throttling.UserThrottle",
     ],
-    # Counted in the default cache; with several worker processes and the
-    # local-memory cache each process counts separately.
+    # Counted in the default cache: exactly, across processes and nodes, in
+    # Redis (REDIS_URL); with the local-memory cache each process counts separately.
     "DEFAULT_THROTTLE_RATES": {
         "anon": envrate("API_THROTTLE_ANON", "120/minute"),
         "user": envrate("API_THROTTLE_USER", "1200/minute"),
