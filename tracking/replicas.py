@@ -50,6 +50,9 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 WROTE_COOKIE = "tracker_wrote"
 WROTE_SALT = "tracking.replicas.wrote"
 
+# How long a body waits for its replica to replay up to the version it will be named by.
+CATCH_UP_SECONDS = 0.05
+
 # Per process: a replica that failed is left out until this time (time.monotonic()).
 _down_until = {}
 
@@ -203,6 +206,8 @@ def catch_up():
     Replay only moves forward, so a replica that has replayed up to where the
     primary's WAL was when the version was read holds every change the
     version counts (and perhaps later ones, which is never a wrong 304).
+    Streaming usually trails by milliseconds, and the primary's WAL moves with
+    every write anywhere, so the replica is given CATCH_UP_SECONDS to get there.
     """
     route = _route.get()
     if route is None or route.alias is None or route.position is None:
@@ -210,11 +215,16 @@ def catch_up():
     if connections["default"].in_atomic_block:
         return
     route.used.add(route.alias)
+    deadline = time.monotonic() + CATCH_UP_SECONDS
     with connections[route.alias].cursor() as cursor:
-        cursor.execute("SELECT coalesce(pg_last_wal_replay_lsn() >= %s::pg_lsn, false)", [route.position])
-        caught_up = cursor.fetchone()[0]
-    if not caught_up:
-        route.alias = None
+        while True:
+            cursor.execute("SELECT coalesce(pg_last_wal_replay_lsn() >= %s::pg_lsn, false)", [route.position])
+            if cursor.fetchone()[0]:
+                return
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(0.005)
+    route.alias = None
 
 
 def reading_from():
