@@ -157,11 +157,13 @@ class Machine:
             aws_secret_access_key="testing", region_name="us-east-1",
         ).create_bucket(Bucket="evidence")
 
-    def start_node(self, name, *, workers=2, threads=2, replicas=True):
+    def start_node(self, name, *, workers=2, threads=2, replicas=True, redis=True):
         port = free_port()
         env = self.environment()
         if not replicas:
             del env["DATABASE_REPLICA_URLS"]
+        if not redis:
+            del env["REDIS_URL"]
         log = open(self.base / f"node-{name}.log", "w")
         self.processes.append(subprocess.Popen(
             [PYTHON, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),

@@ -282,3 +282,25 @@ def test_with_redis_down_healthz_says_so(client, redis_down):
 
     assert response.status_code == 503
     assert response.json() == {"status": "error", "database": "ok", "cache": "unavailable"}
+
+
+# --- a lock for jobs that run on every node ----------------------------------------------
+
+SHARED_REDIS = {"default": {
+    "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": f"redis://127.0.0.1:6379/{REDIS_DB}",
+    "KEY_PREFIX": "locks-test",
+}}
+
+
+@pytest.mark.parametrize("caches", ["local memory", "redis"])
+def test_a_job_lock_is_taken_once_until_its_holder_lets_go(caches):
+    from tracking.locks import held
+
+    if caches == "redis" and not redis_answers():
+        pytest.skip("needs the machine's Redis on 127.0.0.1:6379")
+    with override_settings(**({"CACHES": SHARED_REDIS} if caches == "redis" else {})):
+        with held("send_reminders", seconds=60) as first:
+            with held("send_reminders", seconds=60) as second:
+                assert (first, second) == (True, False)
+        with held("send_reminders", seconds=60) as again:
+            assert again is True
