@@ -134,8 +134,11 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     # NUL in a URL is a 400, not a PostgreSQL DataError.
     "tracking.middleware.RejectNulMiddleware",
-    # A database outage answers 503 JSON, not a 500 page.
+    # A database or Redis outage answers 503 JSON, not a 500 page.
     "tracking.middleware.DatabaseUnavailableMiddleware",
+    # Chooses the replica a request reads from, after the outage middleware so
+    # that a replica's failure is retried on the primary before it becomes a 503.
+    "tracking.replicas.ReplicaMiddleware",
     # Axes wants to be last, to turn its lockout flag into the 429 response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -166,6 +169,44 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": database_from_url(env("DATABASE_URL", "sqlite:///db.sqlite3"))}
+# Streaming replicas of that database (postgres:// URLs, comma-separated), as
+# replica_0, replica_1, …: tracking.replicas routes a request's reads to one of
+# them, and writes, transactions and a recent writer's reads to the primary.
+for number, url in enumerate(envlist("DATABASE_REPLICA_URLS")):
+    replica = database_from_url(url)
+    if replica["ENGINE"] != DATABASES["default"]["ENGINE"] or replica["ENGINE"] != "config.postgresql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URLS needs PostgreSQL, as DATABASE_URL")
+    # A replica that does not answer is given up quickly: the read goes to the primary.
+    replica["OPTIONS"] = {**replica["OPTIONS"], "connect_timeout": envint("DB_REPLICA_CONNECT_TIMEOUT", 2)}
+    # Tests read the test database through it rather than create one of its own.
+    replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica_{number}"] = replica
+DATABASE_ROUTERS = ["tracking.replicas.ReplicaRouter"]
+# After a user's write, that user's reads go to the primary for this long, so
+# that they see what they wrote whatever the replicas' lag (tracking.replicas).
+TRACKING_READ_YOUR_WRITES_SECONDS = envint("TRACKING_READ_YOUR_WRITES_SECONDS", 10)
+# A replica that failed is left out for this long before it is tried again.
+TRACKING_REPLICA_RETRY_SECONDS = envint("TRACKING_REPLICA_RETRY_SECONDS", 5)
+
+# The cache holds the API's throttle counters, the bodies kept per ETag and
+# the locks of scheduled jobs. With several processes or machines it must be
+# shared, in Redis (REDIS_URL, e.g. redis://redis:6379/0); without it, each
+# process keeps its own in memory, which suits one process or a laptop.
+REDIS_URL = env("REDIS_URL")
+if REDIS_URL:
+    if urlsplit(REDIS_URL).scheme not in ("redis", "rediss", "unix"):
+        raise ImproperlyConfigured(f"REDIS_URL must start with redis://, rediss:// or unix://, not {REDIS_URL!r}")
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # Redis down fails fast (a 503, tracking.middleware) instead of holding workers.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            "KEY_PREFIX": "tracker",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -203,6 +244,29 @@ STORAGES = {
         )
     },
 }
+# Evidence and pending imports on S3-compatible storage (MinIO, a cloud's object
+# store) when S3_BUCKET is set, so that every web node sees every file. Files
+# are still served only through the admin's evidence view, which checks who may
+# see the report and streams the file; the bucket stays private.
+S3_BUCKET = env("S3_BUCKET")
+if S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": env("S3_ENDPOINT_URL") or None,
+            "region_name": env("S3_REGION", "us-east-1"),
+            "access_key": env("S3_ACCESS_KEY"),
+            "secret_key": env("S3_SECRET_KEY"),
+            # MinIO and most self-hosted stores want path-style addresses.
+            "addressing_style": env("S3_ADDRESSING_STYLE", "path"),
+            "default_acl": None,
+            "file_overwrite": False,
+            # Should a URL ever be handed out (storage.url()), it is signed and short-lived.
+            "querystring_auth": True,
+            "querystring_expire": envint("S3_URL_SECONDS", 60),
+        },
+    }
 WHITENOISE_USE_FINDERS = not static_is_collected
 # Where collectstatic writes and WhiteNoise reads. Without collected files
 # there is none (unless STATIC_ROOT says so): WhiteNoise would otherwise warn at
@@ -351,8 +415,8 @@ REST_FRAMEWORK = {
         "tracking.api.throttling.AnonThrottle",
         "tracking.api.throttling.UserThrottle",
     ],
-    # Counted in the default cache; with several worker processes and the
-    # local-memory cache each process counts separately.
+    # Counted in the default cache: exactly, across processes and nodes, in
+    # Redis (REDIS_URL); with the local-memory cache each process counts separately.
     "DEFAULT_THROTTLE_RATES": {
         "anon": envrate("API_THROTTLE_ANON", "120/minute"),
         "user": envrate("API_THROTTLE_USER", "1200/minute"),

@@ -7,7 +7,7 @@ or in commit order; docs/ARCHITECTURE.md lists what each buys.
 import json
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection, models
+from django.db import connection, connections, models
 from django.db.models import Func
 
 
@@ -86,3 +86,19 @@ def data_version():
         else:
             cursor.execute("SELECT version FROM tracking_data_version")
         return cursor.fetchone()[0]
+
+
+def data_version_and_position():
+    """data_version() on the primary, and its WAL position read after it (tracking.replicas.catch_up()).
+
+    The function in FROM runs before the select list, so the position is taken
+    after the version. It is the position flushed to disk, which is what
+    replicas can receive: a commit is flushed before its writer's lock is
+    released (synchronous_commit on, PostgreSQL's default, which the tracker
+    needs with replicas), so every change the version counts lies before it.
+    Not the insert position, which also counts records not yet flushed (a
+    read's page pruning, say) that a replica cannot have for up to wal_writer_delay.
+    """
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT version, pg_current_wal_flush_lsn()::text FROM tracking_data_version() AS version")
+        return cursor.fetchone()

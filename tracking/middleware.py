@@ -1,4 +1,4 @@
-"""Every middleware of the app: the request log, NUL in URLs, and database outages.
+"""Every middleware of the app: the request log, NUL in URLs, and database and cache outages.
 
 settings.MIDDLEWARE names them, in order; each says below why it sits where it does.
 """
@@ -14,6 +14,12 @@ from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from .logs import REQUEST_LOGGER
+
+try:
+    # The shared cache (settings.REDIS_URL); without the package no cache error can be Redis's.
+    from redis.exceptions import RedisError
+except ImportError:  # pragma: no cover
+    RedisError = ()
 
 logger = logging.getLogger(__name__)
 request_logger = logging.getLogger(REQUEST_LOGGER)
@@ -101,6 +107,12 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
+        if isinstance(exception, RedisError):
+            # The shared cache holds the throttles: without it the API cannot answer safely.
+            logger.error("cache unavailable for %s %s: %s", request.method, request.path, type(exception).__name__)
+            response = error_response(request, _("缓存服务暂时不可用，请稍后重试"), 503)
+            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return response
         if not isinstance(exception, (OperationalError, InterfaceError)):
             return None
         # At error level, with the driver's message (which server, what failed): a

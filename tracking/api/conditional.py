@@ -11,7 +11,7 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import parse_etags
 from rest_framework.permissions import SAFE_METHODS
 
-from ..db import data_version
+from ..replicas import catch_up, data_version
 
 
 class ConditionalGetMixin:
@@ -80,6 +80,8 @@ class ConditionalGetMixin:
         cache_key = f"body:{etag}" if self.request.accepted_renderer.format == "json" else None
         if cache_key and (body := cache.get(cache_key)) is not None:
             return HttpResponse(body, content_type="application/json")
+        # The body is built from data no older than the version its ETag names.
+        catch_up()
         response = respond()
         if cache_key and response.status_code == 200:
             response.add_post_render_callback(lambda rendered: cache.set(cache_key, rendered.content, 600))

@@ -64,8 +64,14 @@ def env_example():
 # --- docker-compose.yml ----------------------------------------------------------
 
 
-def test_compose_has_the_database_and_the_web_service(compose):
-    assert set(compose["services"]) == {"db", "web", "scheduler", "mailpit"}
+def test_compose_has_the_database_redis_the_web_scheduler_and_mail_services_and_profiles_for_scaling_out(compose):
+    services = compose["services"]
+    always = {name for name, service in services.items() if not service.get("profiles")}
+    assert always == {"db", "redis", "web", "scheduler", "mailpit"}
+    assert {name: services[name]["profiles"] for name in set(services) - always} == {
+        "db-replica": ["replica"], "minio": ["minio"], "minio-bucket": ["minio"],
+    }
+    assert services["web"]["environment"]["REDIS_URL"] == "${REDIS_URL:-redis://redis:6379/0}"
     assert compose["services"]["db"]["image"] == "postgres:16"
     assert compose["services"]["web"]["build"] == "."
 
@@ -92,8 +98,19 @@ def test_the_database_healthcheck_command_runs(compose):
         pytest.skip("no PostgreSQL on 127.0.0.1:5432 to answer")
 
 
-def test_web_waits_for_a_healthy_database(compose):
-    assert compose["services"]["web"]["depends_on"] == {"db": {"condition": "service_healthy"}}
+def test_web_waits_for_a_healthy_database_and_redis(compose):
+    assert compose["services"]["web"]["depends_on"] == {
+        "db": {"condition": "service_healthy"}, "redis": {"condition": "service_healthy"},
+    }
+
+
+def test_the_replica_streams_from_the_primary_which_allows_it(compose):
+    replica = compose["services"]["db-replica"]
+    assert replica["image"] == compose["services"]["db"]["image"]
+    script = (ROOT / "docker" / "postgres" / "replica.sh").read_text()
+    assert "pg_basebackup -h db" in script and " -R " in script
+    allow = (ROOT / "docker" / "postgres" / "allow-replication.sh").read_text()
+    assert "host replication all all scram-sha-256" in allow
 
 
 def test_data_lives_in_named_volumes(compose):
@@ -102,9 +119,12 @@ def test_data_lives_in_named_volumes(compose):
         service: {entry.split(":")[0]: entry.split(":")[1] for entry in compose["services"][service]["volumes"]}
         for service in ("db", "web")
     }
-    assert mounts["db"] == {"pgdata": "/var/lib/postgresql/data"}
+    assert mounts["db"] == {
+        "pgdata": "/var/lib/postgresql/data",
+        "./docker/postgres/allow-replication.sh": "/docker-entrypoint-initdb.d/allow-replication.sh",
+    }
     assert mounts["web"] == {"app-data": "/data"}
-    assert {"pgdata", "app-data"} <= named
+    assert {"pgdata", "app-data", "pgreplica", "minio-data"} <= named
 
 
 def test_web_publishes_port_8000(compose):

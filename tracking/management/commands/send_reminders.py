@@ -5,6 +5,7 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from tracking import locks
 from tracking.followup import reminders
 
 
@@ -24,7 +25,13 @@ class Command(BaseCommand):
                 today = datetime.date.fromisoformat(date)
             except ValueError:
                 raise CommandError(f"--date 应为 YYYY-MM-DD，而不是 {date!r}") from None
-        counts = reminders.run(today=today)
+        # Every message is stored once and sent once whatever runs at the same time (reminders.store and
+        # deliver); the lock in the shared cache only spares a second node the work of composing them.
+        with locks.held("send_reminders", seconds=3600) as taken:
+            if not taken:
+                self.stdout.write("另一个进程正在发送提醒，本次跳过")
+                return
+            counts = reminders.run(today=today)
         self.stdout.write(
             f"{today}：{counts['digests']} 份汇总，已发送 {counts['sent']} 条，失败 {counts['failed']} 条（下次运行时重试）"
         )
