@@ -5,6 +5,7 @@ or in commit order; docs/ARCHITECTURE.md lists what each buys.
 """
 
 import json
+import secrets
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, models
@@ -86,3 +87,27 @@ def data_version():
         else:
             cursor.execute("SELECT version FROM tracking_data_version")
         return cursor.fetchone()[0]
+
+
+def etag_version():
+    """(epoch, data version) in one query: what the API's ETags are named by.
+
+    The epoch (migration 0008) changes when a backup is restored
+    (new_etag_epoch()), so that versions the restore brings round again do
+    not name different data than before. The version is None while a change
+    is in flight, as data_version() says.
+    """
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT (SELECT epoch FROM tracking_etag_epoch), tracking_data_version()")
+        else:
+            cursor.execute("SELECT (SELECT epoch FROM tracking_etag_epoch), version FROM tracking_data_version")
+        return cursor.fetchone()
+
+
+def new_etag_epoch():
+    """A new random epoch: every ETag the API gave out before no longer matches. Returns it."""
+    epoch = secrets.randbits(62)
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE tracking_etag_epoch SET epoch = %s", [epoch])
+    return epoch
