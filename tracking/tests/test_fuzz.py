@@ -223,3 +223,34 @@ def test_an_id_filter_beyond_64_bits_is_a_400_not_a_500(query, api, tongzhou_rep
     for value in (big, "-" + big):
         response = client.get(f"/api/v1/{query}{value}")
         assert response.status_code == 400, response.content
+
+
+# --- Stateful: sequences that follow the schema's links (issue 14) ----------------------
+
+FUZZ_STATEFUL_STEPS = int(os.environ.get("FUZZ_STATEFUL_STEPS", "10"))
+
+
+def test_linked_operations_in_sequence_conform_to_the_schema(tokens, caplog):
+    """A created report's id feeds its detail, edit, submit, approve, return and delete (the links of
+    api/schema.py), so generated sequences reach the write paths with real ids, as a Tongzhou reporter."""
+    token = tokens["tongzhou_reporter"]
+
+    class Workflow(schema.as_state_machine()):
+        def get_call_kwargs(self, case):
+            cache.clear()
+            return {"headers": {"Authorization": f"Token {token}"}}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            sent["requests"] += 1
+            sent["server errors"] += response.status_code >= 500
+            case.validate_response(
+                response, headers=kwargs.get("headers"), excluded_checks=EXCLUDED_CHECKS,
+                additional_checks=[] if FUZZ_ALL_CHECKS else [body_negative_data_rejection],
+            )
+
+    Workflow.run(settings=hypothesis.settings(
+        max_examples=FUZZ_EXAMPLES, stateful_step_count=FUZZ_STATEFUL_STEPS, deadline=None,
+        suppress_health_check=list(hypothesis.HealthCheck),
+        derandomize=os.environ.get("FUZZ_RANDOM") != "1", database=None,
+    ))
+    assert not [secret for secret in (*PASSWORDS, *tokens.values()) if secret in caplog.text]
