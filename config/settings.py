@@ -460,6 +460,8 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         # The 4xx/5xx answers of every operation (400, 401, 403, 404, 409, 412, 429, 503…).
         "tracking.api.errors.document_error_responses",
+        # Empty parameters, page sizes below 1 and the links between report operations.
+        "tracking.api.schema.tighten_parameters",
     ],
     "ENUM_NAME_OVERRIDES": {
         "TargetStatusEnum": "tracking.models.Target.Status",

@@ -5,6 +5,7 @@ or in commit order; docs/ARCHITECTURE.md lists what each buys.
 """
 
 import json
+import secrets
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections, models
@@ -88,8 +89,8 @@ def data_version():
         return cursor.fetchone()[0]
 
 
-def data_version_and_position():
-    """data_version() on the primary, and its WAL position read after it (tracking.replicas.catch_up()).
+def etag_version_and_position():
+    """etag_version() on the primary, and its WAL position read after it (tracking.replicas.catch_up()).
 
     The function in FROM runs before the select list, so the position is taken
     after the version. It is the position flushed to disk, which is what
@@ -100,5 +101,32 @@ def data_version_and_position():
     read's page pruning, say) that a replica cannot have for up to wal_writer_delay.
     """
     with connections["default"].cursor() as cursor:
-        cursor.execute("SELECT version, pg_current_wal_flush_lsn()::text FROM tracking_data_version() AS version")
+        cursor.execute(
+            "SELECT (SELECT epoch FROM tracking_etag_epoch), version, pg_current_wal_flush_lsn()::text "
+            "FROM tracking_data_version() AS version"
+        )
         return cursor.fetchone()
+
+
+def etag_version():
+    """(epoch, data version) in one query: what the API's ETags are named by.
+
+    The epoch (migration 0008) changes when a backup is restored
+    (new_etag_epoch()), so that versions the restore brings round again do
+    not name different data than before. The version is None while a change
+    is in flight, as data_version() says.
+    """
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT (SELECT epoch FROM tracking_etag_epoch), tracking_data_version()")
+        else:
+            cursor.execute("SELECT (SELECT epoch FROM tracking_etag_epoch), version FROM tracking_data_version")
+        return cursor.fetchone()
+
+
+def new_etag_epoch():
+    """A new random epoch: every ETag the API gave out before no longer matches. Returns it."""
+    epoch = secrets.randbits(62)
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE tracking_etag_epoch SET epoch = %s", [epoch])
+    return epoch

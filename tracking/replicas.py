@@ -191,13 +191,14 @@ def _usable(alias):
     return connection.connection is not None and connection.is_usable()
 
 
-def data_version():
-    """tracking.db.data_version(), always read on the primary; remembers where the primary's WAL was."""
+def etag_version():
+    """tracking.db.etag_version() (epoch, data version), always read on the primary; remembers where the
+    primary's WAL was, for catch_up()."""
     route = _route.get()
     if route is None or route.alias is None:
-        return db.data_version()
-    version, route.position = db.data_version_and_position()
-    return version
+        return db.etag_version()
+    epoch, version, route.position = db.etag_version_and_position()
+    return epoch, version
 
 
 def catch_up():

@@ -84,6 +84,12 @@ class ApiViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
     def get_object(self):
         return get_object_or_404(self.get_lookup_queryset())
 
+    def perform_content_negotiation(self, request, force=False):
+        # ?format= (empty) would fall back to JSON; like ?format=xml it names no format this API has.
+        if not force and request.query_params.get("format") == "":
+            raise exceptions.NotFound(_("format 参数不能为空；可选 json 或 csv，不需要时请省略"))
+        return super().perform_content_negotiation(request, force)
+
     def get_renderers(self):
         # CSV is a download of what GET returns; writes and other actions answer in JSON only.
         renderers = super().get_renderers()

@@ -11,13 +11,13 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import parse_etags
 from rest_framework.permissions import SAFE_METHODS
 
-from ..replicas import catch_up, data_version
+from ..replicas import catch_up, etag_version
 
 
 class ConditionalGetMixin:
     """ETags on lists and details, checked before the body is built.
 
-    The ETag hashes the data version (data_version()), the path and query
+    The ETag hashes the data version and its epoch (etag_version()), the path and query
     string, the user's scope, the language and the format, and for figures
     that move with the date, today. Any committed change to regions,
     programmes, items, targets or reports changes every ETag: coarser than an
@@ -60,10 +60,10 @@ class ConditionalGetMixin:
 
     def conditional(self, respond):
         """respond() builds the 200 response; it is not called when the client's copy is current."""
-        version = data_version()
+        epoch, version = etag_version()
         if version is None:
             return respond()
-        etag = self.etag_for(version)
+        etag = self.etag_for(epoch, version)
         response = self.answer(etag, respond)
         response["ETag"] = etag
         return response

@@ -31,6 +31,7 @@ from .serializers import (
     ImportUploadSerializer,
     ProgressReportSerializer,
     ProgressReportUpdateSerializer,
+    ReturnSerializer,
     ReviewSerializer,
 )
 
@@ -140,6 +141,10 @@ class ProgressReportViewSet(
 
     @extend_schema(parameters=[IF_MATCH])
     def update(self, request, *args, **kwargs):
+        if request.headers.get("If-Match"):
+            # A malformed body is a 400 whatever the version: checked before the precondition's 412.
+            partial = kwargs.get("partial", False)
+            self.get_serializer(self.get_object(), data=request.data, partial=partial).is_valid(raise_exception=True)
         with self.precondition():
             response = super().update(request, *args, **kwargs)
         return self.with_etag(response)
@@ -180,11 +185,11 @@ class ProgressReportViewSet(
         return self.transition(services.approve_report, note=review.validated_data.get("review_note", ""))
 
     @extend_schema(
-        summary="退回（须填审核意见）", request=ReviewSerializer, responses=ProgressReportSerializer, parameters=[IF_MATCH]
+        summary="退回（须填审核意见）", request=ReturnSerializer, responses=ProgressReportSerializer, parameters=[IF_MATCH]
     )
     @action(detail=True, methods=["post"], url_path="return")
     def return_(self, request, *args, **kwargs):
-        review = ReviewSerializer(data=request.data)
+        review = ReturnSerializer(data=request.data)
         review.is_valid(raise_exception=True)
         return self.transition(services.return_report, note=review.validated_data.get("review_note", ""))
 

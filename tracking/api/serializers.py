@@ -6,6 +6,7 @@ itself: the views pass validated_data to a service function. List pages and
 the programme detail are rendered from values() rows (tracking.api.rows).
 """
 
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -200,6 +201,15 @@ REPORT_FIELD_HELP = {
 }
 
 
+class TextField(serializers.CharField):
+    """Text that must be sent as text: "note": 0 is a mistake, not the note "0"."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            raise serializers.ValidationError(_("应为文本（字符串）"))
+        return super().to_internal_value(data)
+
+
 class ReportValueField(serializers.DecimalField):
     """A report's value, read by the import's rule: "12,000" and full-width "１２０００" are 12000.
 
@@ -235,6 +245,8 @@ class ProgressReportSerializer(serializers.ModelSerializer):
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DecimalField: ReportValueField,
+        models.TextField: TextField,
+        models.CharField: TextField,
     }
 
     # The target's natural key, under the import's headers (region above too), so
@@ -305,8 +317,15 @@ class ProgressReportUpdateSerializer(ProgressReportSerializer):
 
 
 class ReviewSerializer(serializers.Serializer):
-    review_note = serializers.CharField(
-        required=False, allow_blank=True, max_length=2000, help_text=_("审核意见；退回时必填")
+    review_note = TextField(required=False, allow_blank=True, max_length=2000, help_text=_("审核意见（可选）"))
+
+
+# A return says why: the note is required, and more than spaces (the pattern tells the schema).
+class ReturnSerializer(serializers.Serializer):
+    review_note = TextField(
+        max_length=2000, validators=[RegexValidator(r"\S", _("退回时必须填写审核意见"))],
+        error_messages={"blank": _("退回时必须填写审核意见"), "required": _("退回时必须填写审核意见")},
+        help_text=_("审核意见；退回时必填"),
     )
 
 

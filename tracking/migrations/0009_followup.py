@@ -48,7 +48,7 @@ def grant_followup_permissions(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tracking', '0008_evidence_content'),
+        ('tracking', '0008_etag_epoch'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -82,3 +82,47 @@ def test_if_none_match_star_on_an_own_object_is_still_a_304(api, a_draft_in_each
     response = api(tongzhou_reporter).get(f"/api/v1/{resource}/{obj.pk}/", HTTP_IF_NONE_MATCH="*")
 
     assert response.status_code == 304
+
+
+# --- The ETag epoch: a restore sets the data version back --------------------------------
+
+
+def set_data_version(version):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT setval('tracking_data_version_seq', %s)", [version])
+        else:
+            cursor.execute("UPDATE tracking_data_version SET version = %s", [version])
+
+
+def test_an_etag_from_before_a_restore_does_not_match_when_its_version_comes_round_again(
+    api, songqingliang, tongzhou_reporter
+):
+    from django.core.management import call_command
+
+    from tracking.db import data_version
+    from tracking.models import Target
+
+    client = api(tongzhou_reporter)
+    url = f"/api/v1/targets/{songqingliang.pk}/"
+    etag = client.get(url)["ETag"]
+    version = data_version()
+    Target.objects.filter(pk=songqingliang.pk).update(name="送温暖")
+    # The restore: the data version goes back, and the procedure starts a new epoch.
+    set_data_version(version)
+    call_command("new_etag_epoch", verbosity=0)
+
+    response = client.get(url, HTTP_IF_NONE_MATCH=etag)
+
+    assert response.status_code == 200
+    assert response.json()["name"] == "送温暖"
+    assert response["ETag"] != etag
+
+
+def test_without_a_change_the_etag_still_answers_304(api, songqingliang, tongzhou_reporter):
+    client = api(tongzhou_reporter)
+    url = f"/api/v1/targets/{songqingliang.pk}/"
+
+    assert client.get(url, HTTP_IF_NONE_MATCH=client.get(url)["ETag"]).status_code == 304

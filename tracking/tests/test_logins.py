@@ -6,7 +6,6 @@ username must be refused before it gets there (or cut to fit), never a 500.
 
 import json
 
-import pytest
 from axes.models import AccessAttempt
 from rest_framework.authtoken.models import Token
 

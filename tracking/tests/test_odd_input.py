@@ -6,7 +6,6 @@ and bodies over Django's size limit (defect 14).
 
 import base64
 import json
-import re
 
 import pytest
 
