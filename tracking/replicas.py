@@ -63,7 +63,7 @@ class ReadRoute:
 
     request: object
     alias: str | None
-    # The primary's WAL position when the data version was read (data_version()).
+    # The primary's WAL position when the data version was read (etag_version()).
     position: str | None = None
     user_checked: bool = False
     used: set = field(default_factory=set)
@@ -202,7 +202,7 @@ def etag_version():
 
 
 def catch_up():
-    """Before a body named by data_version() is built: a replica behind that version leaves it to the primary.
+    """Before a body named by etag_version() is built: a replica behind that version leaves it to the primary.
 
     Replay only moves forward, so a replica that has replayed up to where the
     primary's WAL was when the version was read holds every change the

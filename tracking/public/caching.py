@@ -1,13 +1,15 @@
 """Caching of public answers: shared by every client, so a reverse proxy or CDN can serve a crowd.
 
-The ETag hashes the data version (tracking.db.data_version(), moved by every
-committed change), the path and query, the language, today (statuses and
+The ETag hashes the data version and its epoch (tracking.replicas.etag_version(),
+read on the primary; the version moves with every committed change), the path and query, the language, today (statuses and
 expected progress move with the date) and the tolerance; it names the user
 not at all, because a public answer is the same for everyone. Responses say
 `Cache-Control: public, max-age=TRACKING_PUBLIC_MAX_AGE`: a proxy serves its
 copy for that long, then revalidates with If-None-Match, which costs one
 query here. A body built for an ETag is kept in the cache and sent again to
-the next client asking the same question.
+the next client asking the same question. With read replicas, a body is
+built only from a replica that has replayed what the version counts
+(tracking.replicas.catch_up()), as for the API.
 """
 
 import hashlib
@@ -20,7 +22,7 @@ from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import parse_etags
 
-from ..db import data_version
+from ..replicas import catch_up, etag_version
 
 KEPT_SECONDS = 600
 
@@ -45,15 +47,16 @@ def holds(request, etag):
 def public_response(request, respond, *parts):
     """304 if the client holds the current ETag, else a body kept for it, else respond() (an HttpResponse
     whose 200s are kept); always with the public Cache-Control and the ETag."""
-    version = data_version()
+    epoch, version = etag_version()
     # While another session's change is in flight there is no version: answer fresh, keep nothing.
-    etag = None if version is None else public_etag(request, version, *parts)
+    etag = None if version is None else public_etag(request, [epoch, version], *parts)
     if etag is not None and holds(request, etag):
         response = HttpResponseNotModified()
     elif etag is not None and (kept := cache.get(f"public:{etag}")) is not None:
         content, content_type = kept
         response = HttpResponse(content, content_type=content_type)
     else:
+        catch_up()
         response = respond()
         if hasattr(response, "render"):
             response.render()
