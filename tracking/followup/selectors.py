@@ -138,7 +138,7 @@ def unit_states(programmes, *, as_of):
         # Submissions after as_of have not happened yet as far as as_of is concerned.
         cutoff = timezone.make_aware(datetime.datetime.combine(as_of + datetime.timedelta(days=1), datetime.time()))
         grouped = (
-            ProgressReport.objects.filter(target__programme__in=[p.pk for p in programmes])
+            ProgressReport.objects.filter(target__programme__any=[p.pk for p in programmes])
             .alias(moment=Coalesce("submitted_at", "reviewed_at", "updated_at"))
             .annotate(month=TruncMonth("period_end"))
             .values("target__programme_id", "month")

@@ -101,7 +101,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicalprogramme',
             name='reporting_frequency',
-            field=models.CharField(blank=True, choices=[('monthly', '每月'), ('quarterly', '每季度'), ('half_yearly', '每半年'), ('once', '一次')], help_text='留空则按系统默认（TRACKING_REPORTING_FREQUENCY）', max_length=12, verbose_name='填报频次'),
+            field=models.CharField(blank=True, db_default='', choices=[('monthly', '每月'), ('quarterly', '每季度'), ('half_yearly', '每半年'), ('once', '一次')], help_text='留空则按系统默认（TRACKING_REPORTING_FREQUENCY）', max_length=12, verbose_name='填报频次'),
         ),
         migrations.AddField(
             model_name='historicalprogressreport',
@@ -116,7 +116,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='programme',
             name='reporting_frequency',
-            field=models.CharField(blank=True, choices=[('monthly', '每月'), ('quarterly', '每季度'), ('half_yearly', '每半年'), ('once', '一次')], help_text='留空则按系统默认（TRACKING_REPORTING_FREQUENCY）', max_length=12, verbose_name='填报频次'),
+            field=models.CharField(blank=True, db_default='', choices=[('monthly', '每月'), ('quarterly', '每季度'), ('half_yearly', '每半年'), ('once', '一次')], help_text='留空则按系统默认（TRACKING_REPORTING_FREQUENCY）', max_length=12, verbose_name='填报频次'),
         ),
         migrations.AddField(
             model_name='progressreport',
@@ -136,17 +136,17 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='region',
             name='webhook_kind',
-            field=models.CharField(blank=True, choices=[('wecom', '企业微信'), ('dingtalk', '钉钉')], max_length=10, verbose_name='群机器人'),
+            field=models.CharField(blank=True, db_default='', choices=[('wecom', '企业微信'), ('dingtalk', '钉钉')], max_length=10, verbose_name='群机器人'),
         ),
         migrations.AddField(
             model_name='region',
             name='webhook_secret',
-            field=models.CharField(blank=True, help_text='钉钉机器人“加签”的密钥；不会写入日志', max_length=200, verbose_name='加签密钥'),
+            field=models.CharField(blank=True, db_default='', help_text='钉钉机器人“加签”的密钥；不会写入日志', max_length=200, verbose_name='加签密钥'),
         ),
         migrations.AddField(
             model_name='region',
             name='webhook_url',
-            field=models.URLField(blank=True, max_length=500, verbose_name='群机器人地址'),
+            field=models.URLField(blank=True, db_default='', max_length=500, verbose_name='群机器人地址'),
         ),
         migrations.AddConstraint(
             model_name='region',

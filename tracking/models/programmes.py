@@ -37,7 +37,7 @@ class Programme(Timestamped):
     source_document = models.CharField(_("来源文件"), max_length=100, blank=True)
     # The reporting calendar (tracking.followup.calendar): blank means the settings' default.
     reporting_frequency = models.CharField(
-        _("填报频次"), max_length=12, blank=True, choices=FREQUENCY_CHOICES,
+        _("填报频次"), max_length=12, blank=True, db_default="", choices=FREQUENCY_CHOICES,
         help_text=_("留空则按系统默认（TRACKING_REPORTING_FREQUENCY）"),
     )
     due_days = models.PositiveSmallIntegerField(

@@ -67,13 +67,14 @@ class Region(models.Model):
     valid_from = models.DateField(_("设立日期"), null=True, blank=True, help_text=_("留空表示一直存在"))
     valid_to = models.DateField(_("撤销日期"), null=True, blank=True, help_text=_("最后存在的一天；留空表示仍存在"))
     # Reminders to the region's group chat (tracking.followup.channels): a 企业微信 or 钉钉 group robot.
+    # db_default: rows written by COPY (generate_scale_data) name only the older columns.
     webhook_kind = models.CharField(
-        _("群机器人"), max_length=10, blank=True,
+        _("群机器人"), max_length=10, blank=True, db_default="",
         choices=[("wecom", _("企业微信")), ("dingtalk", _("钉钉"))],
     )
-    webhook_url = models.URLField(_("群机器人地址"), max_length=500, blank=True)
+    webhook_url = models.URLField(_("群机器人地址"), max_length=500, blank=True, db_default="")
     webhook_secret = models.CharField(
-        _("加签密钥"), max_length=200, blank=True, help_text=_("钉钉机器人“加签”的密钥；不会写入日志")
+        _("加签密钥"), max_length=200, blank=True, db_default="", help_text=_("钉钉机器人“加签”的密钥；不会写入日志")
     )
 
     objects = RegionQuerySet.as_manager()
