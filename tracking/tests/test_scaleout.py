@@ -274,6 +274,8 @@ def test_with_redis_down_the_api_answers_503_json_not_500(api, tongzhou_reporter
     assert response.status_code == 503
     assert response.json() == {"detail": "缓存服务暂时不可用，请稍后重试"}
     assert response["Retry-After"]
+    in_english = api(tongzhou_reporter).get("/api/v1/targets/", HTTP_ACCEPT_LANGUAGE="en")
+    assert in_english.json() == {"detail": "The cache service is temporarily unavailable. Please try again later"}
 
 
 @pytest.mark.django_db
