@@ -15,8 +15,11 @@ ReplicaRouter sends that request's reads there, except:
 - failover: when a replica cannot be reached, the request is answered again
   from the primary and that replica is left out for TRACKING_REPLICA_RETRY_SECONDS.
 
-No library does this for Django 5.2 and stays maintained (django-replicated
-and django-multidb-router stopped at Django 1.x-2.x), hence this small module.
+The nearest library, django-multidb-router (its PinningReplicaRouter), pins a
+browser to the primary by a cookie after a POST. It does not pin token clients
+(scripts send no cookies) by their user, does not fall back to the primary
+when a replica is down, and cannot check a replica's replay position against
+the ETag's version, which is most of what this module does; hence this module.
 
 ETags: the data version comes from the primary only (a replica's sequence is
 logged up to 32 values ahead and cannot see the primary's writers in flight),

@@ -295,6 +295,8 @@ def test_with_redis_down_the_api_answers_503_json_not_500(api, tongzhou_reporter
     assert response.status_code == 503
     assert response.json() == {"detail": "缓存服务暂时不可用，请稍后重试"}
     assert response["Retry-After"]
+    in_english = api(tongzhou_reporter).get("/api/v1/targets/", HTTP_ACCEPT_LANGUAGE="en")
+    assert in_english.json() == {"detail": "The cache service is temporarily unavailable. Please try again later"}
 
 
 @pytest.mark.django_db
@@ -325,3 +327,56 @@ def test_a_job_lock_is_taken_once_until_its_holder_lets_go(caches):
                 assert (first, second) == (True, False)
         with held("send_reminders", seconds=60) as again:
             assert again is True
+
+
+# --- settings -----------------------------------------------------------------------------
+
+def settings_with(**env):
+    """config.settings as a fresh process reads it with only these variables set."""
+    import subprocess
+    import sys
+
+    code = (
+        "import json, config.settings as s; print(json.dumps({'caches': s.CACHES, 'databases': s.DATABASES,"
+        " 'storage': s.STORAGES['default']}, default=str))"
+    )
+    base = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp")}
+    result = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2],
+                            env={**base, **env}, capture_output=True, text=True, timeout=60)
+    return json.loads(result.stdout) if result.returncode == 0 else result.stderr
+
+
+def test_without_the_new_settings_one_process_runs_as_before():
+    read = settings_with()
+
+    assert read["caches"]["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+    assert list(read["databases"]) == ["default"]
+    assert read["storage"] == {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+
+
+def test_redis_url_makes_redis_the_shared_cache_and_a_wrong_one_fails_at_start():
+    read = settings_with(REDIS_URL="redis://cache.internal:6379/2")
+
+    assert read["caches"]["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert read["caches"]["default"]["LOCATION"] == "redis://cache.internal:6379/2"
+    assert "REDIS_URL must start with redis://" in settings_with(REDIS_URL="http://cache.internal")
+
+
+def test_replica_urls_become_replica_databases_that_tests_mirror():
+    read = settings_with(DATABASE_URL="postgres://db/tracker",
+                         DATABASE_REPLICA_URLS="postgres://r1/tracker, postgres://r2:5433/tracker")
+
+    assert list(read["databases"]) == ["default", "replica_0", "replica_1"]
+    second = read["databases"]["replica_1"]
+    assert (second["HOST"], second["PORT"], second["TEST"]) == ("r2", "5433", {"MIRROR": "default"})
+    assert second["OPTIONS"]["connect_timeout"] == 2
+    assert "needs PostgreSQL" in settings_with(DATABASE_REPLICA_URLS="postgres://r1/tracker")
+
+
+def test_s3_bucket_puts_evidence_on_s3_with_short_signed_urls():
+    read = settings_with(S3_BUCKET="evidence", S3_ENDPOINT_URL="http://minio:9000")
+
+    assert read["storage"]["BACKEND"] == "storages.backends.s3.S3Storage"
+    options = read["storage"]["OPTIONS"]
+    assert (options["bucket_name"], options["endpoint_url"]) == ("evidence", "http://minio:9000")
+    assert (options["querystring_auth"], options["querystring_expire"], options["default_acl"]) == (True, 60, None)
