@@ -368,9 +368,12 @@ class ProgressReportAdmin(ImportViews, ScopedHistoryAdmin):
     def workflow_view(self, request, object_id):
         if request.method != "POST":
             return HttpResponse(status=405)
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         report = self.get_object(request, object_id)
         if not self.has_view_permission(request, report):
-            raise PermissionDenied
+            # Deleted by another request since get_object() found it: as missing.
+            raise Http404
         step = request.POST.get("step")
         note = request.POST.get("note", "")
         steps = {

@@ -19,8 +19,9 @@ from .parsers import JSONBodyParser
 
 
 class ExtractInputSerializer(serializers.Serializer):
+    # Blank is allowed here (with a file, the text is not read); check_text() refuses a blank text alone.
     text = serializers.CharField(
-        required=False, trim_whitespace=False, max_length=MAX_CHARACTERS,
+        required=False, allow_blank=True, trim_whitespace=False, max_length=MAX_CHARACTERS,
         help_text="报告全文（或以 multipart 上传 file）",
         error_messages={"max_length": _("文本过长（上限 {max_length} 字），请分部分提取")},
     )
