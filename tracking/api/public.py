@@ -101,6 +101,10 @@ class PublicView(APIView):
     renderer_classes = [JSONRenderer]
 
     def initial(self, request, *args, **kwargs):
+        # A method no public view has is a 405 whether publishing is on or off, as everywhere else.
+        method = request.method.lower()
+        if method not in self.http_method_names or not hasattr(self, method):
+            self.http_method_not_allowed(request, *args, **kwargs)
         if not settings.TRACKING_PUBLIC_READ:
             raise Http404
         super().initial(request, *args, **kwargs)

@@ -157,6 +157,14 @@ def test_writes_are_not_allowed(client, published, regions):
     assert client.post("/api/v1/public/regions/320612/").status_code == 405
 
 
+@pytest.mark.parametrize("url", ["/api/v1/public/regions/", "/api/v1/public/regions/320612/"])
+def test_a_method_the_public_api_lacks_is_a_405_even_while_nothing_is_published(client, regions, url):
+    # The schema lists GET only; any other method is 405 first, as on every other endpoint.
+    assert client.generic("TRACE", url).status_code == 405
+    assert client.put(url).status_code == 405
+    assert client.get(url).status_code == 404
+
+
 def test_a_page_stays_under_50_kb_with_forty_targets_and_their_charts(client, published, regions):
     bulk_targets(make_plan("320612"), 40)
 
