@@ -186,7 +186,7 @@ def rates_sentence(bulletin):
     if overall.get("reporting_rate") is None:
         return None
     text = (
-        f"截至{bulletin.as_of:%Y年%m月%d日}，应报送{overall['expected']}期次，已报送{overall['reported']}期次，"
+        f"报送情况：截至{chinese_date(bulletin.as_of)}应报送{overall['expected']}期次，已报送{overall['reported']}期次，"
         f"报送率{percent(overall['reporting_rate'])}，按时报送率{percent(overall['on_time_rate'])}"
     )
     rates = [g["reporting_rate"] for g in bulletin.ranking if g["reporting_rate"] is not None]
