@@ -5,8 +5,9 @@ must be that (the signature), open as that (the structure a reader walks:
 PNG chunks with their checksums up to IEND, JPEG's start, frame and end
 markers, a PDF's header, objects and %%EOF), and carry no HTML where a
 browser would sniff it. HTML saved as .pdf, SVG saved as .png and PDF/HTML
-polyglots are refused. The admin serves what passes with a restrictive
-Content-Security-Policy (tracking.admin.reports.evidence_view).
+polyglots are refused. What passes is served by evidence_response(), to
+a report's readers in the admin and, once a reviewer has published it, on
+the 公示 pages (tracking.public.views.evidence).
 """
 
 import os
@@ -14,6 +15,7 @@ import struct
 import zlib
 
 from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404
 from django.utils.translation import gettext_lazy as _
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -52,6 +54,27 @@ def validate_evidence_content(file):
         raise ValidationError(
             _("附件无法作为 %(kind)s 文件打开（文件已损坏，或混有网页代码）"), params={"kind": kind.upper()}
         )
+
+
+def evidence_response(report):
+    """The report's evidence file as a response that runs nothing wherever it is opened; 404 without one."""
+    if not report.evidence:
+        raise Http404
+    try:
+        file = report.evidence.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    name = os.path.basename(report.evidence.name)
+    # Only images (checked on upload to be what their name says) are shown in
+    # the browser. PDFs, which can carry scripts and forms, and anything that
+    # reached the storage some other way are downloaded, never rendered.
+    extension = os.path.splitext(name)[1].lower().lstrip(".")
+    inline = extension in KINDS and extension != "pdf"
+    response = FileResponse(file, filename=name, as_attachment=not inline)
+    # Whatever the file holds, it runs nothing in this origin, and is not sniffed as HTML.
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def sniff(data):

@@ -32,6 +32,8 @@ TRANSITIONS = [
     (Status.RETURNED, "approve", SUPERUSER, Status.APPROVED),
     (Status.SUBMITTED, "return", REVIEW, Status.RETURNED),
     (Status.APPROVED, "return", REVIEW, Status.RETURNED),
+    # Showing an approved figure's evidence on the 公示 pages, or no longer.
+    (Status.APPROVED, "publish", REVIEW, Status.APPROVED),
 ]
 
 # Which role a step needs at all (whatever the state), and what a refusal says: without
@@ -42,6 +44,9 @@ STEPS = {
     "submit": (ENTER, _("您无权提交该填报"), _("只有草稿或已退回的填报可以提交审核")),
     "approve": (REVIEW, _("只有审核员可以审核通过"), _("该填报当前状态为“%(status)s”，不能审核通过")),
     "return": (REVIEW, _("只有审核员可以退回"), _("该填报当前状态为“%(status)s”，不能退回")),
+    "publish": (
+        REVIEW, _("只有审核员可以公开佐证材料"), _("该填报当前状态为“%(status)s”，只有已通过的填报可以公开佐证材料")
+    ),
 }
 # The buttons of a report: the steps that change its status.
 STATUS_STEPS = ("submit", "approve", "return")

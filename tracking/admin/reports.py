@@ -7,7 +7,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.widgets import AdminFileWidget, AutocompleteSelect
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -17,8 +17,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .. import access, progress, services, workflow
+from ..evidence import evidence_response
 from ..exports import ProgressReportResource, spreadsheet_response
-from ..models import EVIDENCE_EXTENSIONS, ProgressReport, Target
+from ..models import ProgressReport, Target
 from .display import evidence_url, quantity, report_badge, target_choice_label
 from .filters import ReportRegionFilter, ReportYearFilter, region_fixed
 from .imports import ImportViews
@@ -227,6 +228,7 @@ class ProgressReportAdmin(ImportViews, ScopedHistoryAdmin):
             context["workflow_steps"] = steps
             context["workflow_url"] = reverse("admin:tracking_progressreport_workflow", args=[obj.pk])
             context["review"] = review_figures(obj)
+            context["may_publish"] = bool(obj.evidence) and may_take(user, obj, "publish")
             if "approve" in steps:
                 context["title"] = _("审核填报")
         return super().render_change_form(request, context, add, change, form_url, obj)
@@ -347,23 +349,9 @@ class ProgressReportAdmin(ImportViews, ScopedHistoryAdmin):
 
     def evidence_view(self, request, object_id):
         report = self.get_object(request, object_id)
-        if not self.has_view_permission(request, report) or not report.evidence:
+        if not self.has_view_permission(request, report):
             raise Http404
-        try:
-            file = report.evidence.open("rb")
-        except FileNotFoundError:
-            raise Http404 from None
-        name = os.path.basename(report.evidence.name)
-        # Only images (checked on upload to be what their name says: tracking.evidence)
-        # are shown in the browser. PDFs, which can carry scripts and forms, and anything
-        # that reached the storage some other way are downloaded, never rendered here.
-        extension = os.path.splitext(name)[1].lower().lstrip(".")
-        inline = extension in EVIDENCE_EXTENSIONS and extension != "pdf"
-        response = FileResponse(file, filename=name, as_attachment=not inline)
-        # Whatever the file holds, it runs nothing in the admin's origin, and is not sniffed as HTML.
-        response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return evidence_response(report)
 
     def workflow_view(self, request, object_id):
         if request.method != "POST":
@@ -380,6 +368,12 @@ class ProgressReportAdmin(ImportViews, ScopedHistoryAdmin):
             "submit": (lambda: services.submit_report(user=request.user, report=report), _("已提交审核")),
             "approve": (lambda: services.approve_report(user=request.user, report=report, note=note), _("已审核通过")),
             "return": (lambda: services.return_report(user=request.user, report=report, note=note), _("已退回")),
+            "publish": (
+                lambda: services.publish_evidence(user=request.user, report=report, public=True), _("佐证材料已在公示页面公开")
+            ),
+            "unpublish": (
+                lambda: services.publish_evidence(user=request.user, report=report, public=False), _("佐证材料已取消公开")
+            ),
         }
         if step not in steps:
             return HttpResponse(status=400)

@@ -1,8 +1,8 @@
 """/api/v1/public/: what the 公示 pages show, as JSON, for anonymous clients.
 
 The same content as the pages (tracking/public/selectors.region_page()):
-approved figures only, no user, note, review note, pending value or
-evidence. Open only with TRACKING_PUBLIC_READ (404 otherwise); no
+approved figures only, no user, note, review note or pending value, and
+evidence only where a reviewer published it (a link to /gongshi/evidence/). Open only with TRACKING_PUBLIC_READ (404 otherwise); no
 authentication is read, so the answer is the same for everyone and cached as
 public, with the pages' ETags (tracking/public/caching.py).
 """
@@ -10,8 +10,9 @@ public, with the pages' ETags (tracking/public/caching.py).
 from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
@@ -36,6 +37,16 @@ class PublicPointSerializer(serializers.Serializer):
     completion = serializers.FloatField(allow_null=True, help_text=_("此次填报后的完成率（百分比）；无目标值时为 null"))
 
 
+class PublicEvidenceSerializer(serializers.Serializer):
+    period_end = serializers.DateField(help_text=_("该佐证材料所属已审核填报的截至日期"))
+    # A path, not a full URL: the answer is kept and sent to everyone, whatever host they asked.
+    url = serializers.SerializerMethodField(help_text=_("下载地址（本站路径）"))
+
+    @extend_schema_field(serializers.CharField())
+    def get_url(self, evidence):
+        return reverse("public:evidence", args=[evidence["id"]])
+
+
 class PublicTargetSerializer(serializers.Serializer):
     code = serializers.CharField(help_text=_("编号"))
     name = serializers.CharField(help_text=_("指标名称"))
@@ -50,6 +61,7 @@ class PublicTargetSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Target.Status.choices, help_text=_("状态"))
     last_reported_on = serializers.DateField(allow_null=True, help_text=_("最近一次已审核填报的截至日期"))
     series = PublicPointSerializer(many=True, help_text=_("进度随时间的变化：每次已审核填报后的进度"))
+    evidence = PublicEvidenceSerializer(many=True, help_text=_("审核员公开的佐证材料"))
 
 
 class PublicItemSerializer(serializers.Serializer):

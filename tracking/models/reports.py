@@ -75,6 +75,13 @@ class ProgressReport(Timestamped):
         validators=[FileExtensionValidator(EVIDENCE_EXTENSIONS), validate_evidence_size, validate_evidence_content],
         help_text=_("照片或 PDF，不超过 10 MB"),
     )
+    # Evidence is never public unless a reviewer publishes an approved report's
+    # (tracking.services.reports.publish_evidence); the 公示 pages then link it.
+    # The constraint below keeps it private once the report is reopened.
+    # db_default: rows written by COPY (generate_scale_data) name only the older columns.
+    evidence_public = models.BooleanField(
+        _("佐证材料公开"), default=False, db_default=False, editable=False, help_text=_("公开后，职工可在公示页面查看该佐证材料")
+    )
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("填报人")
@@ -102,6 +109,11 @@ class ProgressReport(Timestamped):
             # One figure per target per as-of date: the import's natural key.
             models.UniqueConstraint(fields=["target", "period_end"], name="report_unique_target_date"),
             models.CheckConstraint(condition=Q(value__gte=0), name="report_value_non_negative"),
+            # Only an approved figure's evidence, and only one that has a file, can be public.
+            models.CheckConstraint(
+                condition=Q(evidence_public=False) | (Q(status="approved") & ~Q(evidence="")),
+                name="report_public_evidence_approved",
+            ),
         ]
         indexes = [
             # progress_expressions(): a target's approved reports, latest first.

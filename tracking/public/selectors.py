@@ -7,14 +7,15 @@ stored totals, which count approved reports only; the series are
 progress_series_of(), approved reports only; the districts' figures are
 selectors.summary()'s. The rows are read with values() naming every column,
 so nothing else a report carries (drafts, pending values, notes, review
-notes, who entered or reviewed it, evidence) can reach a public answer.
+notes, who entered or reviewed it) can reach a public answer; evidence only
+where a reviewer published it (ProgressReport.evidence_public), as a link.
 """
 
 from django.db.models import Max
 from django.utils import timezone
 
 from .. import selectors
-from ..models import Item, Programme, Region, Target
+from ..models import Item, Programme, ProgressReport, Region, Target
 from ..progress import progress_series_of
 
 TARGET_FIELDS = (
@@ -34,7 +35,7 @@ def region_page(region):
     """A region's public content today: its own programmes of the year shown, with items, targets,
     approved progress, status and series; its children with their figures; the last report date.
 
-    Eight queries, however many targets and children.
+    Nine queries, however many targets and children.
     """
     today = timezone.localdate()
     subtree = Programme.objects.filter(region__in=Region.objects.subtree(region.code))
@@ -53,12 +54,14 @@ def region_page(region):
         .order_by("item__number", "code_key").values(*TARGET_FIELDS)
     ) if ids else []
     series = progress_series_of([t["id"] for t in targets]) if targets else {}
+    evidence = published_evidence([t["id"] for t in targets]) if targets else {}
     by_item = {}
     for target in targets:
         target["series"] = [
             {"period_end": p["period_end"], "progress": p["progress"], "completion": p["completion"]}
             for p in series.get(target["id"], [])
         ]
+        target["evidence"] = evidence.get(target["id"], [])
         by_item.setdefault(target["item_id"], []).append(target)
     by_programme = {}
     for item in items:
@@ -75,6 +78,18 @@ def region_page(region):
         "children": children_figures(region, subtree.filter(year=year), year),
         "last_reported_on": last_reported_on(region, year),
     }
+
+
+def published_evidence(target_ids):
+    """{target id: [{"id", "period_end"}, ...]}: the evidence reviewers published, of approved reports, by date."""
+    rows = (
+        ProgressReport.objects.filter(target__in=target_ids, status=ProgressReport.Status.APPROVED, evidence_public=True)
+        .order_by("target", "period_end").values("id", "target_id", "period_end")
+    )
+    found = {}
+    for row in rows:
+        found.setdefault(row.pop("target_id"), []).append(row)
+    return found
 
 
 def children_figures(region, programmes, year):

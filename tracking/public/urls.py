@@ -7,5 +7,6 @@ from . import views
 app_name = "public"
 urlpatterns = [
     path("", views.index, name="index"),
+    path("evidence/<int:report_id>/", views.evidence, name="evidence"),
     path("<str:code>/", views.region_page, name="region"),
 ]

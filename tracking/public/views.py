@@ -1,7 +1,8 @@
 """公示: a region's approved progress for workers, on their phones. Server-rendered, no script.
 
 /gongshi/ lists the provinces; /gongshi/<region code>/ is a region's page
-(public/selectors.region_page()). Open only with TRACKING_PUBLIC_READ; the
+(public/selectors.region_page()); /gongshi/evidence/<report id>/ is the
+evidence file a reviewer published. Open only with TRACKING_PUBLIC_READ; the
 answers are the same for everyone and cached as public (public/caching.py).
 The page never reads the session or the user, so nothing in it varies by
 who is asking and no cookie is set.
@@ -13,10 +14,12 @@ from django.conf import settings
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_safe
 
 from ..charts import progress_chart
-from ..models import Region
+from ..evidence import evidence_response
+from ..models import ProgressReport, Region
 from . import selectors
 from .caching import public_response
 
@@ -56,3 +59,16 @@ def region_page(request, code):
         return TemplateResponse(request, "public/region.html", context)
 
     return public_response(request, respond)
+
+
+@require_safe
+@published
+def evidence(request, report_id):
+    """A published evidence file: 404 for any other report, as for one that does not exist."""
+    report = get_object_or_404(
+        ProgressReport, pk=report_id, status=ProgressReport.Status.APPROVED, evidence_public=True
+    )
+    response = evidence_response(report)
+    # Public like the pages: a proxy may keep it for max-age after a reviewer withdraws it.
+    patch_cache_control(response, public=True, max_age=settings.TRACKING_PUBLIC_MAX_AGE)
+    return response

@@ -132,10 +132,29 @@ def _review(*, user, report, step, note):
         # Reopening an approved figure changes what counted: not in a closed period.
         ensure_open(programme=report.target.programme, day=report.period_end)
     report.status = after
+    if after != Status.APPROVED:
+        # A reopened figure's evidence goes private with it (the report_public_evidence_approved constraint).
+        report.evidence_public = False
     if report.submitted_at is None and report.status == Status.APPROVED:
         # A superuser approving a draft directly: delivered now.
         report.submitted_at = timezone.now()
     report.reviewed_by, report.reviewed_at, report.review_note = user, timezone.now(), note
     _save(report, user)
     totals.refresh([report.target_id])
+    return report
+
+
+@transaction.atomic
+def publish_evidence(*, user, report, public):
+    """Show an approved report's evidence on the 公示 pages (public=True), or stop showing it.
+
+    A reviewer's step (workflow "publish"); changes the report's
+    evidence_public only, so no figure, total or tally moves.
+    """
+    report = _locked(report)
+    workflow.next_state(user, report, "publish")
+    if public and not report.evidence:
+        raise workflow.WorkflowConflict(_("该填报没有佐证材料，无法公开"))
+    report.evidence_public = public
+    _save(report, user)
     return report

@@ -7,11 +7,13 @@ machine text) and is photographed into artifacts/public-*.png.
 import datetime
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from tracking import services
 from tracking.models import ProgressReport
 
+from . import evidence_files
 from .browser import (  # noqa: F401  (fixtures)
     DESKTOP, PHONE, browser, check_screen, live_database, needs_chromium, role_groups, session_as,
 )
@@ -29,8 +31,12 @@ def a_year_in_nantong(settings, songqingliang, tongzhou_plan, tongzhou_reporter,
     settings.TRACKING_PUBLIC_READ = True
     long_name = make_target(tongzhou_plan, number=10, code="10.1", name="“通工惠”线上普惠惠及新就业形态劳动者和一线职工",
                             target_value="100000", unit="人次")
-    for month, value in ((3, 2000), (5, 1500), (7, 2500)):
+    for month, value in ((3, 2000), (5, 1500)):
         report(songqingliang, D(2024, month, 28), value)
+    # July's photo, published by the reviewer.
+    photo = SimpleUploadedFile("七月送清凉.png", evidence_files.png(), content_type="image/png")
+    july = report(songqingliang, D(2024, 7, 28), 2500, evidence=photo)
+    services.publish_evidence(user=nantong_reviewer, report=july, public=True)
     report(long_name, D(2024, 6, 30), 64000)
     make_target(tongzhou_plan, number=6, code="6.1", name="建会率", target_value="95", unit="%", aggregation="latest")
     make_target(make_plan("320600"), number=1, code="1.1", name="市级职工服务阵地", target_value="12", unit="个")
@@ -50,6 +56,10 @@ def test_the_public_pages_read_on_a_phone_and_a_desktop(browser, live_server, a_
         assert "MARKER" not in text and "77,777" not in text and "tongzhou_reporter" not in text
     # The district's charts are drawn, one per target, inside the screen.
     charts = page.locator("svg.tt-chart")
+    # The published photo opens from its target, as the image it is.
+    link = page.get_by_role("link", name="2024-07-28")
+    assert link.bounding_box()["x"] + link.bounding_box()["width"] <= viewport["width"]
+    assert page.request.get(live_server.url + link.get_attribute("href")).headers["content-type"] == "image/png"
     assert charts.count() == 3
     assert charts.first.bounding_box()["width"] <= viewport["width"]
     context.close()

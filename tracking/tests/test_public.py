@@ -87,7 +87,7 @@ def test_the_public_answer_has_the_pages_content(api, published, plans_across_ji
     assert target["series"] == [{"period_end": "2024-06-30", "progress": 6000, "completion": 50.0}]
     assert set(target) == {
         "code", "name", "unit", "target_value", "measure", "aggregation", "due_date", "progress", "completion",
-        "expected", "status", "last_reported_on", "series",
+        "expected", "status", "last_reported_on", "series", "evidence",
     }
 
 
@@ -181,9 +181,10 @@ def test_a_page_takes_the_same_queries_however_many_targets(client, published, r
     bulk_targets(make_plan("320612"), count)
     make_target(make_plan("320600"), number=1, code="1.1", name="市级指标", target_value="10")
 
-    # Data version, region, year, programmes, items, targets, series, children, summary (2), last report.
+    # Data version, region, year, programmes, items, targets, series, published evidence, children,
+    # summary (2), last report.
     for url in ("/gongshi/320612/", "/gongshi/320600/", "/gongshi/320000/"):
-        with django_assert_max_num_queries(11):
+        with django_assert_max_num_queries(12):
             assert client.get(url).status_code == 200
         # Revalidation reads the data version only.
         etag = client.get(url)["ETag"]

@@ -9,12 +9,14 @@ through the services as the admin does, so that their history is real.
 import datetime
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from playwright.sync_api import expect
 
 from tracking import services
 from tracking.models import Programme, ProgressReport
 
+from . import evidence_files
 from .browser import (  # noqa: F401  (fixtures)
     PHONE, browser, check_screen, live_database, needs_chromium, role_groups, session_as,
 )
@@ -46,7 +48,8 @@ def tongzhou_year(songqingliang, tongzhou_plan, jingkou_target, tongzhou_reporte
         return services.create_report(user=tongzhou_reporter, target=target, period_end=period_end, value=value,
                                       **extra)
 
-    approved = entered(songqingliang, D(2024, 3, 31), 2000)
+    approved = entered(songqingliang, D(2024, 3, 31), 2000,
+                       evidence=SimpleUploadedFile("三月送清凉.png", evidence_files.png(), content_type="image/png"))
     services.submit_report(user=tongzhou_reporter, report=approved)
     services.approve_report(user=nantong_reviewer, report=approved)
     submitted = entered(songqingliang, D(2024, 6, 30), 6000, note="6月送清凉")
@@ -205,6 +208,7 @@ def test_the_reviewers_pages_show_the_figures_and_the_buttons_first(
     check_screen(reviewer, "reviewer-report-approved")
     expect(reviewer.locator(".tt-after")).to_have_text("已计入（含在上面的已完成中）")
     expect(reviewer.locator("button[value='return']")).to_have_text("重新打开（退回）")
+    expect(reviewer.locator("button[value='publish']")).to_have_text("在公示页面公开佐证材料")
 
     reviewer.goto(url(live_server, "tracking_progressreport_change", reports[S.DRAFT].pk))
     check_screen(reviewer, "reviewer-report-draft")
