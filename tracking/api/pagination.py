@@ -3,7 +3,7 @@
 from django.core.paginator import Paginator as DjangoPaginator
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 
 from .params import parse_param
@@ -85,6 +85,9 @@ class ReportCursor(StrictPageSize, CursorPagination):
         return describe_page(super().get_paginated_response_schema(schema))
 
     def decode_cursor(self, request):
+        # ?cursor= (empty) is a client's mistake, as every other empty parameter is; DRF reads it as no cursor.
+        if request.query_params.get(self.cursor_query_param) == "":
+            raise ValidationError({self.cursor_query_param: [_("参数不能为空；不需要时请省略")]})
         # DRF checks the cursor's base64 and offset but not its position, which
         # is compared with the id: p=abc, p=1.5 or a NUL would reach the database.
         cursor = super().decode_cursor(request)
