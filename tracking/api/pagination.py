@@ -35,11 +35,19 @@ class StrictPageSize:
 
 class PageNumber(StrictPageSize, PageNumberPagination):
     page_size_query_param = "page_size"
+    # The schema says page is an integer: ?page=last is no page (404), as ?page=abc is.
+    last_page_strings = ()
     page_size_query_description = _("每页条数，默认 50，最多 1000")
     max_page_size = 1000
 
     def get_paginated_response_schema(self, schema):
         return describe_page(super().get_paginated_response_schema(schema))
+
+    def get_page_number(self, request, paginator):
+        # ?page= (empty) is a client's mistake, as every other empty parameter is; DRF reads it as page 1.
+        if request.query_params.get(self.page_query_param) == "":
+            raise ValidationError({self.page_query_param: [_("参数不能为空；不需要时请省略")]})
+        return super().get_page_number(request, paginator)
 
 
 class IdsFirstPaginator(DjangoPaginator):
