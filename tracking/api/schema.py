@@ -37,44 +37,34 @@ REGION_CODE_PARAMETERS = {("query", "region"), ("path", "code")}
 NO_NUL = "^[^\\u0000]*$"
 
 UNKNOWN_REGION = "地区代码不存在"
+PERIOD = "日期须在该指标所属计划的期间内，且不晚于今天"
+ONE_A_DAY = "该指标在该日期已有填报（每个指标每天一条）"
 # operationId → {field: why a well-formed value can still be refused (400)}. A field named here is
 # one the answer's error body names ({"region": […]}, or the import's per-row "errors").
 DATA_REFUSALS = {
+    # A region filter is a 400 for an unknown code rather than an empty list (api/filters.py).
     **{
         operation: {"region": UNKNOWN_REGION}
         for operation in ("programmes_list", "targets_list", "progress_reports_list", "summary_retrieve")
     },
-    "completeness_retrieve": {
-        "region": UNKNOWN_REGION,
-        # Two parameters that exclude each other: OpenAPI 3.0 cannot say so of query parameters.
-        "non_field_errors": "programme 与 region、year 只能二选一",
-    },
-    "progress_reports_create": {
-        # DRF's answer for an unknown related id in a body; another district's target is refused
-        # as if it did not exist (README: "refused as an unknown id (400)").
-        "target": "指标不存在或不在您可见的范围内",
-        "period_end": "日期须在该指标所属计划的期间内，且不晚于今天",
-        "value": "数值须符合该指标的计量方式（如里程碑只能是 0 或 1）",
-        "non_field_errors": "该指标在该日期已有填报（每个指标每天一条）",
-    },
-    **{
-        operation: {
-            "period_end": "日期须在该指标所属计划的期间内，且不晚于今天",
-            "value": "数值须符合该指标的计量方式（如里程碑只能是 0 或 1）",
-            "non_field_errors": "该指标在该日期已有填报（每个指标每天一条）",
-        }
-        for operation in ("progress_reports_update", "progress_reports_partial_update")
-    },
+    # (An unknown region is a 404 here.) Two parameters that exclude each other, which
+    # OpenAPI 3.0 cannot say of query parameters.
+    "completeness_retrieve": {"non_field_errors": "programme 与 region、year 只能二选一"},
+    # DRF's answer for an unknown related id in a body; another district's target is refused
+    # as if it did not exist (README: "refused as an unknown id (400)"). The date is judged
+    # against the target's programme, and a target has one report a day.
+    "progress_reports_create": {"target": "指标不存在或不在您可见的范围内", "period_end": PERIOD, "non_field_errors": ONE_A_DAY},
+    # An edit cannot change the target; its date is judged as on create.
+    "progress_reports_update": {"period_end": PERIOD, "non_field_errors": ONE_A_DAY},
+    "progress_reports_partial_update": {"period_end": PERIOD, "non_field_errors": ONE_A_DAY},
+    # A file's content is read, not its name; rows name regions, programmes and targets.
     "progress_reports_import_create": {
         "file": "文件内容不是 CSV 或 xlsx，或无法读取",
         "errors": "逐行错误：地区、计划、指标不存在或不可见，日期不在计划期间内等",
     },
-    "extract_create": {
-        "file": "文件内容不是文本",
-        "text": "文本为空或不是文本（二进制）",
-    },
-    # DRF's obtain_auth_token answers wrong credentials with 400 (not 401); clients written for it
-    # read that, so it stays. The README's 429 for a lockout is separate.
+    "extract_create": {"file": "文件内容不是文本", "text": "文本为空或不是文本（二进制）"},
+    # DRF's obtain_auth_token answers wrong credentials with 400, not 401; clients written for
+    # it read that, so it stays (the README promises 429 only for a lockout).
     "token_create": {"non_field_errors": "用户名或密码错误"},
 }
 

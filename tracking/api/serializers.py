@@ -201,6 +201,29 @@ REPORT_FIELD_HELP = {
 }
 
 
+class EmptyChoiceRefused:
+    """An empty choice in a form (kind=, qualifier=) is refused, as the same "" in JSON is.
+
+    DRF reads an empty optional field of a multipart or urlencoded body as
+    absent and takes the default, so a form could send what the schema's enum
+    forbids and be answered 200.
+    """
+
+    def to_internal_value(self, data):
+        if hasattr(data, "getlist"):  # a form's QueryDict; JSON arrives as a dict
+            refused = {}
+            for name, field in self.fields.items():
+                choice = isinstance(field, serializers.ChoiceField) and not field.read_only and not field.allow_blank
+                if choice and data.get(name) == "":
+                    try:
+                        field.fail("invalid_choice", input="")
+                    except serializers.ValidationError as error:
+                        refused[name] = error.detail
+            if refused:
+                raise serializers.ValidationError(refused)
+        return super().to_internal_value(data)
+
+
 class TextField(serializers.CharField):
     """Text that must be sent as text: "note": 0 is a mistake, not the note "0"."""
 
@@ -241,7 +264,7 @@ class VisibleTargetField(serializers.PrimaryKeyRelatedField):
         return Target.objects.visible_to(request.user).select_related("programme", "item")
 
 
-class ProgressReportSerializer(serializers.ModelSerializer):
+class ProgressReportSerializer(EmptyChoiceRefused, serializers.ModelSerializer):
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DecimalField: ReportValueField,

@@ -1,19 +1,29 @@
-"""The API fuzzed against its own OpenAPI schema, in process.
+"""The API fuzzed against its own OpenAPI schema, in process, with every check schemathesis has.
 
 Schemathesis generates requests for every operation in /api/v1/schema/ —
 valid ones and ones that break the schema — and each goes out twice, with a
 Tongzhou reporter's token and with a Nantong reviewer's. No answer may be a
 server error, every answer must match what the schema promises (status code,
-content type, body, headers), invalid bodies must be refused, and no answer
-or log line may carry a password or another user's token.
+content type, body, headers), invalid requests must be refused
+(negative_data_rejection), valid ones accepted (positive_data_acceptance),
+and no answer or log line may carry a password or another user's token.
 
-FUZZ_EXAMPLES sets how many random cases Hypothesis tries per operation, a
-few by default so the suite stays fast; they are the same on every run
-unless FUZZ_RANDOM=1. FUZZ_COVERAGE=1 adds schemathesis'
-coverage phase: for every parameter and field, its boundary values, missing
-and wrong-typed values, unsupported methods and content types — hundreds of
-requests per operation. The README gives the full run's command; .ci/run
-runs it after the suites.
+A valid request may still be refused because of the data it names (a region
+code or target id that does not exist or is not the user's, wrong
+credentials, a file that is not what it claims, an If-Match that is not the
+current version). The schema documents those refusals (tracking/api/schema.py:
+x-data-refusals on the 400, If-Match's 412); configure_checks() tells
+positive_data_acceptance that they are proper answers for those operations
+only, and refused_only_by_data() that a 400 must name only the fields listed.
+
+FUZZ_EXAMPLES sets how many random cases Hypothesis tries per operation (and
+sequences in the stateful test), a few by default so the suite stays fast;
+they are the same on every run unless FUZZ_RANDOM=1. FUZZ_COVERAGE=1 adds
+schemathesis' coverage phase: for every parameter and field, its boundary
+values, missing and wrong-typed values, unsupported methods and content
+types — hundreds of requests per operation. FUZZ_MIN_CASES makes the last
+test fail if fewer cases were sent. The README gives the full run's command;
+.ci/run runs it after the suites.
 """
 
 import datetime
