@@ -6,11 +6,14 @@ itself: the views pass validated_data to a service function. List pages and
 the programme detail are rendered from values() rows (tracking.api.rows).
 """
 
+from decimal import Decimal
+
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
 
 from .. import workflow
@@ -247,6 +250,22 @@ class ReportValueField(serializers.DecimalField):
             except ValueError as error:
                 raise serializers.ValidationError(str(error)) from None
         return super().to_internal_value(data)
+
+
+class ReportValueFieldSchema(OpenApiSerializerFieldExtension):
+    """A value sent has at most decimal_places decimals (more is a 400): the schema says so with multipleOf.
+
+    Only of requests: an answer's value is a binary float, which no reader
+    can be asked to check against a decimal grid.
+    """
+
+    target_class = "tracking.api.serializers.ReportValueField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if direction == "request":
+            schema["multipleOf"] = float(Decimal(1).scaleb(-self.target.decimal_places))
+        return schema
 
 
 class VisibleTargetField(serializers.PrimaryKeyRelatedField):

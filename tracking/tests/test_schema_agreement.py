@@ -201,3 +201,15 @@ def test_an_empty_choice_in_a_form_is_refused_as_in_json(api, songqingliang, ton
     assert (extract.status_code, list(extract.json())) == (400, ["kind"])
     assert (create.status_code, list(create.json())) == (400, ["qualifier"])
     assert not ProgressReport.objects.exists()
+
+
+def test_the_schema_says_a_value_sent_has_at_most_four_decimals(document, api, songqingliang, tongzhou_reporter):
+    schemas = document["components"]["schemas"]
+    assert schemas["ProgressReportRequest"]["properties"]["value"]["multipleOf"] == 0.0001
+    assert "multipleOf" not in schemas["ProgressReport"]["properties"]["value"]  # answers are floats
+
+    response = api(tongzhou_reporter).post(
+        URL, {"target": songqingliang.pk, "period_end": "2024-06-30", "value": 1.00001}, format="json"
+    )
+
+    assert (response.status_code, list(response.json())) == (400, ["value"])
