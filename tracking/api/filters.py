@@ -10,7 +10,7 @@ from django import forms
 from django.core.validators import MaxValueValidator
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 
 from ..models import Category, Programme, ProgressReport, Region, Target
 
@@ -22,10 +22,10 @@ BIGINT = {"minimum": -(2**63), "maximum": 2**63 - 1}
 FLOAT = {"minimum": -1e50, "maximum": 1e50}
 
 
-@extend_schema_field({"type": "integer", **BIGINT})
 class IntegerFilter(django_filters.NumberFilter):
     # NumberFilter would accept 2024.5 as a year.
     field_class = forms.IntegerField
+    schema_bounds = BIGINT
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("min_value", BIGINT["minimum"])
@@ -33,11 +33,11 @@ class IntegerFilter(django_filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
-@extend_schema_field({"type": "number", **FLOAT})
 class FloatFilter(django_filters.NumberFilter):
     # Completion is a float annotation; comparing it with a float parameter
     # avoids a numeric/double cast on PostgreSQL.
     field_class = forms.FloatField
+    schema_bounds = FLOAT
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("min_value", FLOAT["minimum"])
@@ -45,6 +45,18 @@ class FloatFilter(django_filters.NumberFilter):
 
     def get_max_validator(self):
         return MaxValueValidator(FLOAT["maximum"])
+
+
+class FilterBoundsInSchema(DjangoFilterExtension):
+    """drf-spectacular's description of the filters, with the bounds a number filter enforces (schema_bounds)."""
+
+    priority = 1
+
+    def resolve_filter_field(self, auto_schema, model, filterset_class, field_name, filter_field):
+        parameters = super().resolve_filter_field(auto_schema, model, filterset_class, field_name, filter_field)
+        for parameter in parameters:
+            parameter["schema"].update(getattr(filter_field, "schema_bounds", {}))
+        return parameters
 
 
 class RegionSubtreeFilter(django_filters.ModelChoiceFilter):
