@@ -72,7 +72,9 @@ def load_schema():
     loaded = schemathesis.openapi.from_dict(document)
     loaded.app = get_wsgi_application()
     loaded.config.phases.coverage.enabled = FUZZ_COVERAGE
-    return loaded, data_refusals(document)
+    refusals = data_refusals(document)
+    configure_checks(loaded, document, refusals)
+    return loaded, refusals
 
 
 def data_refusals(document):
@@ -85,9 +87,6 @@ def data_refusals(document):
     }
 
 
-schema, DATA_REFUSALS = load_schema()
-
-
 def refused_only_by_data(ctx, response, case):
     """A schema-valid request answered 400 must be one the schema says the data can refuse.
 
@@ -97,9 +96,14 @@ def refused_only_by_data(ctx, response, case):
     tracking/api/schema.py). positive_data_acceptance is told that 400 is a
     proper answer for those operations (configure_checks()); this check keeps
     that from excusing any other 400: every field the answer names must be on
-    the operation's list.
+    the operation's list. Likewise a 412 must answer an If-Match.
     """
-    if case.meta is None or not case.meta.generation.mode.is_positive or response.status_code != 400:
+    if case.meta is None or not case.meta.generation.mode.is_positive:
+        return
+    if response.status_code == 412:
+        # A stale version is a proper refusal only of a request that named one.
+        assert any(name.lower() == "if-match" for name in case.headers or {}), f"{case.operation.label}: 412 without If-Match"
+    if response.status_code != 400:
         return
     refusals = DATA_REFUSALS.get(case.operation.definition.raw.get("operationId"))
     if refusals is None:
@@ -114,8 +118,7 @@ def refused_only_by_data(ctx, response, case):
     )
 
 
-
-def configure_checks(loaded, document):
+def configure_checks(loaded, document, refusals):
     """positive_data_acceptance's proper refusals per operation, beside its defaults, from what the schema documents.
 
     400 where the schema lists fields the data decides (refused_only_by_data
@@ -126,7 +129,7 @@ def configure_checks(loaded, document):
     configs = []
     for operations in document["paths"].values():
         for operation in operations.values():
-            extra = ["400"] if operation["operationId"] in DATA_REFUSALS else []
+            extra = ["400"] if operation["operationId"] in refusals else []
             if any(parameter["in"] == "header" and parameter["name"] == "If-Match" for parameter in operation.get("parameters", [])):
                 extra.append("412")
             if extra:
@@ -137,7 +140,7 @@ def configure_checks(loaded, document):
     loaded.config.operations = OperationsConfig(operations=configs)
 
 
-configure_checks(schema, served_schema_document())
+schema, DATA_REFUSALS = load_schema()
 
 
 def print_the_count():
