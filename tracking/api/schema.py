@@ -19,6 +19,8 @@ The links tell a stateful client (schemathesis' stateful phase) that a
 created report's id feeds its detail, edits, workflow steps and delete.
 """
 
+from django.core.validators import RegexValidator
+
 REPORT = "$response.body#/id"
 REPORT_LINKS = {
     "GetReport": "progress_reports_retrieve",
@@ -29,8 +31,6 @@ REPORT_LINKS = {
     "DeleteReport": "progress_reports_destroy",
 }
 POSITIVE = {"page", "page_size"}
-# Region.code's own validator; the API refuses any other region code (400 in a filter, 404 in a path).
-REGION_CODE = r"^\d{6}$"
 REGION_CODE_PARAMETERS = {("query", "region"), ("path", "code")}
 # Django's and DRF's text fields refuse a NUL character (PostgreSQL cannot store one): said of every
 # free text the API reads, in a query string or a body.
@@ -95,7 +95,15 @@ def request_bodies(result):
                     yield components[reference.rsplit("/", 1)[1]]
 
 
+def region_code_pattern():
+    """Region.code's own validator: the API refuses any other region code (400 in a filter, 404 in a path)."""
+    from ..models import Region
+
+    return next(v.regex.pattern for v in Region._meta.get_field("code").validators if isinstance(v, RegexValidator))
+
+
 def tighten_parameters(result, generator, request, public):
+    region_code = region_code_pattern()
     for body in request_bodies(result):
         for field in body.get("properties", {}).values():
             refuse_nul(field)
@@ -104,7 +112,7 @@ def tighten_parameters(result, generator, request, public):
             for parameter in operation.get("parameters", []):
                 schema = parameter.setdefault("schema", {})
                 if (parameter.get("in"), parameter["name"]) in REGION_CODE_PARAMETERS and schema.get("type") == "string":
-                    schema["pattern"] = REGION_CODE
+                    schema["pattern"] = region_code
                 if parameter.get("in") != "query":
                     continue
                 if schema.get("type") == "string" and "enum" not in schema:
