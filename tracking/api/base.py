@@ -1,5 +1,7 @@
 """What every viewset shares: scope, the read policy, strict ordering, and list/retrieve with conditional GET."""
 
+import re
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import F
 from django.http import Http404
@@ -33,6 +35,31 @@ class ReadPolicy(BasePermission):
         return request.user.is_authenticated
 
 
+class NamedFormatOnly:
+    """?format= (empty) is a 404, as ?format=xml is: it names no format this view has.
+
+    DRF would fall back to JSON, accepting a parameter the schema's enum
+    forbids. Every API view with a ?format= mixes this in.
+    """
+
+    def perform_content_negotiation(self, request, force=False):
+        if not force and request.query_params.get("format") == "":
+            choices = ", ".join(r.format for r in self.get_renderers() if r.format != "api")
+            raise exceptions.NotFound(
+                _("format 参数不能为空；可选 %(choices)s，不需要时请省略") % {"choices": choices}
+            )
+        return super().perform_content_negotiation(request, force)
+
+
+class StrictSearch(filters.SearchFilter):
+    """?search= (empty) is a 400 as every other empty parameter is; DRF would read it as no search."""
+
+    def get_search_terms(self, request):
+        if request.query_params.get(self.search_param) == "":
+            raise exceptions.ValidationError({self.search_param: [_("参数不能为空；不需要时请省略")]})
+        return super().get_search_terms(request)
+
+
 class StrictOrdering(filters.OrderingFilter):
     """?ordering= on the listed fields only (anything else is a 400), nulls last, then id.
 
@@ -41,9 +68,12 @@ class StrictOrdering(filters.OrderingFilter):
 
     def get_ordering(self, request, queryset, view):
         param = request.query_params.get(self.ordering_param)
-        if not param:
+        if param is None:
             return self.get_default_ordering(view)
-        fields = [part.strip() for part in param.split(",") if part.strip()]
+        if param == "":
+            raise exceptions.ValidationError({self.ordering_param: [_("参数不能为空；不需要时请省略")]})
+        # An empty part (?ordering=name,) is refused too, as the schema's pattern says.
+        fields = [part.strip() for part in param.split(",")]
         unknown = [name for name in fields if name.removeprefix("-") not in view.ordering_fields]
         if unknown:
             choices = ", ".join(view.ordering_fields)
@@ -52,9 +82,17 @@ class StrictOrdering(filters.OrderingFilter):
             )
         return fields
 
+    def get_schema_operation_parameters(self, view):
+        """The parameter with a pattern of exactly what get_ordering() accepts: known fields, comma-separated."""
+        parameters = super().get_schema_operation_parameters(view)
+        field = "-?(?:" + "|".join(re.escape(name) for name in view.ordering_fields) + ")"
+        for parameter in parameters:
+            parameter["schema"]["pattern"] = rf"^\s*{field}\s*(?:,\s*{field}\s*)*$"
+        return parameters
+
     def filter_queryset(self, request, queryset, view):
         ordering = self.get_ordering(request, queryset, view)
-        if request.query_params.get(self.ordering_param):
+        if self.ordering_param in request.query_params:
             sources = getattr(view, "ordering_sources", {})
             ordering = [
                 F(sources.get(name.removeprefix("-"), name.removeprefix("-"))).desc(nulls_last=True)
@@ -65,7 +103,7 @@ class StrictOrdering(filters.OrderingFilter):
         return queryset.order_by(*ordering, "pk")
 
 
-class ApiViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
+class ApiViewSet(NamedFormatOnly, ConditionalGetMixin, viewsets.GenericViewSet):
     """list and retrieve with conditional GET, unpaginated CSV, and JSON errors whatever the format."""
 
     permission_classes = [ReadPolicy]
@@ -83,12 +121,6 @@ class ApiViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
 
     def get_object(self):
         return get_object_or_404(self.get_lookup_queryset())
-
-    def perform_content_negotiation(self, request, force=False):
-        # ?format= (empty) would fall back to JSON; like ?format=xml it names no format this API has.
-        if not force and request.query_params.get("format") == "":
-            raise exceptions.NotFound(_("format 参数不能为空；可选 json 或 csv，不需要时请省略"))
-        return super().perform_content_negotiation(request, force)
 
     def get_renderers(self):
         # CSV is a download of what GET returns; writes and other actions answer in JSON only.

@@ -18,6 +18,7 @@ from ..bulletin import document
 from ..bulletin.document import DOCX
 from ..bulletin.figures import bulletin_figures
 from ..models import Region
+from .base import NamedFormatOnly
 
 
 class DocxRenderer(BaseRenderer):
@@ -65,7 +66,7 @@ class BulletinQuerySerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
-class BulletinView(generics.GenericAPIView):
+class BulletinView(NamedFormatOnly, generics.GenericAPIView):
     """A region's 进展情况通报 (GB/T 9704 layout) as .docx: summary, ranking by mean completion, lagging targets."""
 
     permission_classes = [IsAuthenticated]

@@ -20,7 +20,7 @@ from ..followup import selectors
 from ..followup.export import grid_dataset
 from ..exports import spreadsheet_response
 from ..models import Programme, Region
-from .base import ReadPolicy, visible
+from .base import NamedFormatOnly, ReadPolicy, visible
 from .conditional import ConditionalGetMixin
 from .params import CSV_RESPONSE
 from .serializers import PeriodSerializer
@@ -146,7 +146,7 @@ def grid_for(request, query):
     return grid, region, year, None
 
 
-class CompletenessView(ConditionalGetMixin, generics.GenericAPIView):
+class CompletenessView(NamedFormatOnly, ConditionalGetMixin, generics.GenericAPIView):
     """Completeness and timeliness: for each region and reporting period, whether it reported on time.
 
     A cell's state (for a row of one plan): on_time (submitted on or before the due date), late,

@@ -16,9 +16,10 @@ from ..extraction import MAX_CHARACTERS, TextRefused, check_text, extract
 from ..extraction.textfile import UnreadableFile, read_text_file
 from ..models import Category, Programme, ProgressReport, Target
 from .parsers import JSONBodyParser
+from .serializers import EmptyChoiceRefused
 
 
-class ExtractInputSerializer(serializers.Serializer):
+class ExtractInputSerializer(EmptyChoiceRefused, serializers.Serializer):
     # Blank is allowed here (with a file, the text is not read); check_text() refuses a blank text alone.
     text = serializers.CharField(
         required=False, allow_blank=True, trim_whitespace=False, max_length=MAX_CHARACTERS,

@@ -7,21 +7,29 @@ date) is a 400 with the field's message, never an empty list.
 
 import django_filters
 from django import forms
+from django.core.validators import MaxValueValidator
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 
 from ..models import Category, Programme, ProgressReport, Region, Target
+
+
+# Within a 64-bit column's range: SQLite cannot even bind a larger number
+# (OverflowError, a 500); out of range is a 400 instead.
+BIGINT = {"minimum": -(2**63), "maximum": 2**63 - 1}
+# django-filter's own bound on a number filter.
+FLOAT = {"minimum": -1e50, "maximum": 1e50}
 
 
 class IntegerFilter(django_filters.NumberFilter):
     # NumberFilter would accept 2024.5 as a year.
     field_class = forms.IntegerField
+    schema_bounds = BIGINT
 
     def __init__(self, *args, **kwargs):
-        # Within a 64-bit column's range: SQLite cannot even bind a larger
-        # number (OverflowError, a 500); out of range is a 400 instead.
-        kwargs.setdefault("min_value", -(2**63))
-        kwargs.setdefault("max_value", 2**63 - 1)
+        kwargs.setdefault("min_value", BIGINT["minimum"])
+        kwargs.setdefault("max_value", BIGINT["maximum"])
         super().__init__(*args, **kwargs)
 
 
@@ -29,6 +37,26 @@ class FloatFilter(django_filters.NumberFilter):
     # Completion is a float annotation; comparing it with a float parameter
     # avoids a numeric/double cast on PostgreSQL.
     field_class = forms.FloatField
+    schema_bounds = FLOAT
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", FLOAT["minimum"])
+        super().__init__(*args, **kwargs)
+
+    def get_max_validator(self):
+        return MaxValueValidator(FLOAT["maximum"])
+
+
+class FilterBoundsInSchema(DjangoFilterExtension):
+    """drf-spectacular's description of the filters, with the bounds a number filter enforces (schema_bounds)."""
+
+    priority = 1
+
+    def resolve_filter_field(self, auto_schema, model, filterset_class, field_name, filter_field):
+        parameters = super().resolve_filter_field(auto_schema, model, filterset_class, field_name, filter_field)
+        for parameter in parameters:
+            parameter["schema"].update(getattr(filter_field, "schema_bounds", {}))
+        return parameters
 
 
 class RegionSubtreeFilter(django_filters.ModelChoiceFilter):

@@ -3,7 +3,7 @@
 from django.core.paginator import Paginator as DjangoPaginator
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 
 from .params import parse_param
@@ -35,11 +35,19 @@ class StrictPageSize:
 
 class PageNumber(StrictPageSize, PageNumberPagination):
     page_size_query_param = "page_size"
+    # The schema says page is an integer: ?page=last is no page (404), as ?page=abc is.
+    last_page_strings = ()
     page_size_query_description = _("每页条数，默认 50，最多 1000")
     max_page_size = 1000
 
     def get_paginated_response_schema(self, schema):
         return describe_page(super().get_paginated_response_schema(schema))
+
+    def get_page_number(self, request, paginator):
+        # ?page= (empty) is a client's mistake, as every other empty parameter is; DRF reads it as page 1.
+        if request.query_params.get(self.page_query_param) == "":
+            raise ValidationError({self.page_query_param: [_("参数不能为空；不需要时请省略")]})
+        return super().get_page_number(request, paginator)
 
 
 class IdsFirstPaginator(DjangoPaginator):
@@ -85,6 +93,9 @@ class ReportCursor(StrictPageSize, CursorPagination):
         return describe_page(super().get_paginated_response_schema(schema))
 
     def decode_cursor(self, request):
+        # ?cursor= (empty) is a client's mistake, as every other empty parameter is; DRF reads it as no cursor.
+        if request.query_params.get(self.cursor_query_param) == "":
+            raise ValidationError({self.cursor_query_param: [_("参数不能为空；不需要时请省略")]})
         # DRF checks the cursor's base64 and offset but not its position, which
         # is compared with the id: p=abc, p=1.5 or a NUL would reach the database.
         cursor = super().decode_cursor(request)

@@ -6,11 +6,14 @@ itself: the views pass validated_data to a service function. List pages and
 the programme detail are rendered from values() rows (tracking.api.rows).
 """
 
+from decimal import Decimal
+
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
 
 from .. import workflow
@@ -201,6 +204,29 @@ REPORT_FIELD_HELP = {
 }
 
 
+class EmptyChoiceRefused:
+    """An empty choice in a form (kind=, qualifier=) is refused, as the same "" in JSON is.
+
+    DRF reads an empty optional field of a multipart or urlencoded body as
+    absent and takes the default, so a form could send what the schema's enum
+    forbids and be answered 200.
+    """
+
+    def to_internal_value(self, data):
+        if hasattr(data, "getlist"):  # a form's QueryDict; JSON arrives as a dict
+            refused = {}
+            for name, field in self.fields.items():
+                choice = isinstance(field, serializers.ChoiceField) and not field.read_only and not field.allow_blank
+                if choice and data.get(name) == "":
+                    try:
+                        field.fail("invalid_choice", input="")
+                    except serializers.ValidationError as error:
+                        refused[name] = error.detail
+            if refused:
+                raise serializers.ValidationError(refused)
+        return super().to_internal_value(data)
+
+
 class TextField(serializers.CharField):
     """Text that must be sent as text: "note": 0 is a mistake, not the note "0"."""
 
@@ -226,6 +252,22 @@ class ReportValueField(serializers.DecimalField):
         return super().to_internal_value(data)
 
 
+class ReportValueFieldSchema(OpenApiSerializerFieldExtension):
+    """A value sent has at most decimal_places decimals (more is a 400): the schema says so with multipleOf.
+
+    Only of requests: an answer's value is a binary float, which no reader
+    can be asked to check against a decimal grid.
+    """
+
+    target_class = "tracking.api.serializers.ReportValueField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if direction == "request":
+            schema["multipleOf"] = float(Decimal(1).scaleb(-self.target.decimal_places))
+        return schema
+
+
 class VisibleTargetField(serializers.PrimaryKeyRelatedField):
     """A target among those the requesting user may see (the one scoping rule).
 
@@ -241,7 +283,7 @@ class VisibleTargetField(serializers.PrimaryKeyRelatedField):
         return Target.objects.visible_to(request.user).select_related("programme", "item")
 
 
-class ProgressReportSerializer(serializers.ModelSerializer):
+class ProgressReportSerializer(EmptyChoiceRefused, serializers.ModelSerializer):
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DecimalField: ReportValueField,

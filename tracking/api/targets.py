@@ -3,14 +3,14 @@
 from django.utils.functional import cached_property
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import filters, serializers
+from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from ..models import Target
 from ..progress import progress_series
-from .base import ApiViewSet, StrictOrdering, visible
+from .base import ApiViewSet, StrictOrdering, StrictSearch, visible
 from .filters import TargetFilter
 from .pagination import IdsFirstPaginator, PageNumber
 from .params import AS_OF, CSV_RESPONSE, FORMAT, parse_param
@@ -42,7 +42,7 @@ class TargetViewSet(ApiViewSet):
 
     serializer_class = TargetSerializer
     filterset_class = TargetFilter
-    filter_backends = [DjangoFilterBackend, filters.SearchFilter, StrictOrdering]
+    filter_backends = [DjangoFilterBackend, StrictSearch, StrictOrdering]
     search_fields = ["name"]
     ordering_fields = ["completion", "name", "last_reported_on", "item_number"]
     ordering_sources = {"item_number": "item__number"}

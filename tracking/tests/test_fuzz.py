@@ -1,19 +1,29 @@
-"""The API fuzzed against its own OpenAPI schema, in process.
+"""The API fuzzed against its own OpenAPI schema, in process, with every check schemathesis has.
 
 Schemathesis generates requests for every operation in /api/v1/schema/ —
 valid ones and ones that break the schema — and each goes out twice, with a
 Tongzhou reporter's token and with a Nantong reviewer's. No answer may be a
 server error, every answer must match what the schema promises (status code,
-content type, body, headers), invalid bodies must be refused, and no answer
-or log line may carry a password or another user's token.
+content type, body, headers), invalid requests must be refused
+(negative_data_rejection), valid ones accepted (positive_data_acceptance),
+and no answer or log line may carry a password or another user's token.
 
-FUZZ_EXAMPLES sets how many random cases Hypothesis tries per operation, a
-few by default so the suite stays fast; they are the same on every run
-unless FUZZ_RANDOM=1. FUZZ_COVERAGE=1 adds schemathesis'
-coverage phase: for every parameter and field, its boundary values, missing
-and wrong-typed values, unsupported methods and content types — hundreds of
-requests per operation. The README gives the full run's command; .ci/run
-runs it after the suites.
+A valid request may still be refused because of the data it names (a region
+code or target id that does not exist or is not the user's, wrong
+credentials, a file that is not what it claims, an If-Match that is not the
+current version). The schema documents those refusals (tracking/api/schema.py:
+x-data-refusals on the 400, If-Match's 412); configure_checks() tells
+positive_data_acceptance that they are proper answers for those operations
+only, and refused_only_by_data() that a 400 must name only the fields listed.
+
+FUZZ_EXAMPLES sets how many random cases Hypothesis tries per operation (and
+sequences in the stateful test), a few by default so the suite stays fast;
+they are the same on every run unless FUZZ_RANDOM=1. FUZZ_COVERAGE=1 adds
+schemathesis' coverage phase: for every parameter and field, its boundary
+values, missing and wrong-typed values, unsupported methods and content
+types — hundreds of requests per operation. FUZZ_MIN_CASES makes the last
+test fail if fewer cases were sent. The README gives the full run's command;
+.ci/run runs it after the suites.
 """
 
 import datetime
@@ -27,19 +37,20 @@ import pytest
 import schemathesis
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections, transaction
 from rest_framework.authtoken.models import Token
-from schemathesis.checks import negative_data_rejection, positive_data_acceptance
-from schemathesis.core.parameters import ParameterLocation
+from schemathesis.config import OperationConfig, OperationsConfig
 
 from tracking.models import ProgressReport, Target
 
 from .conftest import make_target, report
 
-
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "5"))
 FUZZ_COVERAGE = os.environ.get("FUZZ_COVERAGE") == "1"
+FUZZ_STATEFUL_STEPS = int(os.environ.get("FUZZ_STATEFUL_STEPS", "10"))
+# The full run's floor (.ci/run): fewer cases than this fails test_enough_cases_were_sent.
+FUZZ_MIN_CASES = int(os.environ.get("FUZZ_MIN_CASES", "0"))
 PASSWORDS = ("pw-tongzhou_reporter", "pw-nantong_reviewer")  # conftest.make_user's
 sent = Counter()
 
@@ -57,49 +68,86 @@ def load_schema():
     Built at collection, before any database is open, so not fetched over
     HTTP; test_the_fuzzed_schema_is_the_served_one checks that the two agree.
     """
-    loaded = schemathesis.openapi.from_dict(served_schema_document())
+    document = served_schema_document()
+    loaded = schemathesis.openapi.from_dict(document)
     loaded.app = get_wsgi_application()
     loaded.config.phases.coverage.enabled = FUZZ_COVERAGE
-    return loaded
+    refusals = data_refusals(document)
+    configure_checks(loaded, document, refusals)
+    return loaded, refusals
 
 
-schema = load_schema()
+def data_refusals(document):
+    """operationId → the fields whose well-formed values the data may refuse, as the schema's 400s list them."""
+    return {
+        operation["operationId"]: operation["responses"]["400"]["x-data-refusals"]
+        for operations in document["paths"].values()
+        for operation in operations.values()
+        if "x-data-refusals" in operation.get("responses", {}).get("400", {})
+    }
 
 
-def body_negative_data_rejection(ctx, response, case):
-    """Schemathesis' negative_data_rejection, for invalid bodies, paths and headers.
+def refused_only_by_data(ctx, response, case):
+    """A schema-valid request answered 400 must be one the schema says the data can refuse.
 
-    Invalid query parameters are left out: the API reads an empty one as
-    absent and an unusable page_size as the default (django-filter's and DRF's
-    behaviour), which that check counts as accepting invalid data. Their
-    answers are still checked for server errors and against the schema.
+    The schema lists, per operation, the fields whose well-formed values the
+    data decides (an unknown region code or target id, wrong credentials, a
+    file that is not what it claims: `x-data-refusals` on the 400, from
+    tracking/api/schema.py). positive_data_acceptance is told that 400 is a
+    proper answer for those operations (configure_checks()); this check keeps
+    that from excusing any other 400: every field the answer names must be on
+    the operation's list. Likewise a 412 must answer an If-Match.
     """
-    where = (ParameterLocation.BODY, ParameterLocation.PATH, ParameterLocation.HEADER)
-    if case.meta is not None and not any(case.meta.is_negative_at(location) for location in where):
-        return None
-    # A form sends every value as text and an empty field as no field (DRF reads it so): a "boolean"
-    # or an empty text in a multipart body is no invalid request. Which cases Hypothesis draws
-    # shifts with the schema's other operations; extract/ met one once bulletin/ came before it.
-    if case.meta is not None and (case.media_type or "").startswith("multipart/") and not any(
-        case.meta.is_negative_at(location) for location in where[1:]
-    ):
-        return None
-    return negative_data_rejection(ctx, response, case)
+    if case.meta is None or not case.meta.generation.mode.is_positive:
+        return
+    if response.status_code == 412:
+        # A stale version is a proper refusal only of a request that named one.
+        assert any(name.lower() == "if-match" for name in case.headers or {}), f"{case.operation.label}: 412 without If-Match"
+    if response.status_code != 400:
+        return
+    refusals = DATA_REFUSALS.get(case.operation.definition.raw.get("operationId"))
+    if refusals is None:
+        return  # positive_data_acceptance itself reports this 400
+    body = response.json()
+    # Field → messages ({"region": […]}), or the import's result with its per-row "errors".
+    named = {field for field, value in body.items() if isinstance(value, list) and value}
+    unexpected = named - set(refusals)
+    assert named and not unexpected, (
+        f"{case.operation.label}: a schema-valid request refused for {sorted(unexpected or body)}, "
+        f"which the schema does not say the data decides: {body}"
+    )
 
 
-# FUZZ_ALL_CHECKS=1 turns on schemathesis' positive_data_acceptance and its
-# negative_data_rejection for query parameters too (issue 14, defect 15).
-# Without it, business rules the schema cannot express (an unknown region
-# code, a date outside the programme, another district's report) make some
-# schema-valid requests a legitimate 400, which that check counts as a failure.
-FUZZ_ALL_CHECKS = os.environ.get("FUZZ_ALL_CHECKS") == "1"
-EXCLUDED_CHECKS = [] if FUZZ_ALL_CHECKS else [positive_data_acceptance, negative_data_rejection]
+def configure_checks(loaded, document, refusals):
+    """positive_data_acceptance's proper refusals per operation, beside its defaults, from what the schema documents.
+
+    400 where the schema lists fields the data decides (refused_only_by_data
+    checks the answer names only those); 412 where the operation takes an
+    If-Match header, whose ETag only the data makes current.
+    """
+    defaults = loaded.config.checks.positive_data_acceptance.expected_statuses
+    configs = []
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            extra = ["400"] if operation["operationId"] in refusals else []
+            if any(parameter["in"] == "header" and parameter["name"] == "If-Match" for parameter in operation.get("parameters", [])):
+                extra.append("412")
+            if extra:
+                configs.append(OperationConfig.from_dict({
+                    "include-operation-id": operation["operationId"],
+                    "checks": {"positive_data_acceptance": {"expected-statuses": [*defaults, *extra]}},
+                }))
+    loaded.config.operations = OperationsConfig(operations=configs)
+
+
+schema, DATA_REFUSALS = load_schema()
 
 
 def print_the_count():
     sys.__stdout__.write(
-        f"\nfuzz: {sent['requests']} requests, {sent['server errors']} server errors "
-        f"({FUZZ_EXAMPLES} random examples per operation, coverage phase {'on' if FUZZ_COVERAGE else 'off'})\n"
+        f"\nfuzz: {sent['cases']} cases ({sent['stateful cases']} of them in sequences), {sent['requests']} requests, "
+        f"{sent['server errors']} server errors ({FUZZ_EXAMPLES} random examples per operation, "
+        f"coverage phase {'on' if FUZZ_COVERAGE else 'off'}, {FUZZ_STATEFUL_STEPS} steps per sequence)\n"
     )
 
 
@@ -144,6 +192,7 @@ def tokens(request, in_test_transaction, songqingliang, jingkou_target, tongzhou
     database=None,
 )
 def test_api_conforms_to_its_schema(case, tokens, caplog):
+    sent["cases"] += 1
     for token in tokens.values():
         # Throttle counters would turn a long run into 429s that prove nothing.
         cache.clear()
@@ -152,8 +201,7 @@ def test_api_conforms_to_its_schema(case, tokens, caplog):
         sent["requests"] += 1
         sent["server errors"] += response.status_code >= 500
         case.validate_response(
-            response, headers=headers, excluded_checks=EXCLUDED_CHECKS,
-            additional_checks=[] if FUZZ_ALL_CHECKS else [body_negative_data_rejection],
+            response, headers=headers, additional_checks=[refused_only_by_data],
         )
         others = [other for other in tokens.values() if other != token]
         # As bytes: the bulletin answers a .docx, which is no text.
@@ -235,8 +283,6 @@ def test_an_id_filter_beyond_64_bits_is_a_400_not_a_500(query, api, tongzhou_rep
 
 # --- Stateful: sequences that follow the schema's links (issue 14) ----------------------
 
-FUZZ_STATEFUL_STEPS = int(os.environ.get("FUZZ_STATEFUL_STEPS", "10"))
-
 
 def test_linked_operations_in_sequence_conform_to_the_schema(tokens, caplog):
     """A created report's id feeds its detail, edit, submit, approve, return and delete (the links of
@@ -244,16 +290,26 @@ def test_linked_operations_in_sequence_conform_to_the_schema(tokens, caplog):
     token = tokens["tongzhou_reporter"]
 
     class Workflow(schema.as_state_machine()):
+        # Each sequence starts from the same world: Hypothesis replays a sequence's prefix and
+        # calls it flaky if the answers differ (a report created by an earlier sequence makes
+        # the same create a 400, one report a day).
+        def setup(self):
+            self.savepoint = transaction.savepoint()
+
+        def teardown(self):
+            transaction.savepoint_rollback(self.savepoint)
+
         def get_call_kwargs(self, case):
             cache.clear()
             return {"headers": {"Authorization": f"Token {token}"}}
 
         def validate_response(self, response, case, additional_checks=None, **kwargs):
+            sent["cases"] += 1
+            sent["stateful cases"] += 1
             sent["requests"] += 1
             sent["server errors"] += response.status_code >= 500
             case.validate_response(
-                response, headers=kwargs.get("headers"), excluded_checks=EXCLUDED_CHECKS,
-                additional_checks=[] if FUZZ_ALL_CHECKS else [body_negative_data_rejection],
+                response, headers=kwargs.get("headers"), additional_checks=[refused_only_by_data],
             )
 
     Workflow.run(settings=hypothesis.settings(
@@ -262,3 +318,9 @@ def test_linked_operations_in_sequence_conform_to_the_schema(tokens, caplog):
         derandomize=os.environ.get("FUZZ_RANDOM") != "1", database=None,
     ))
     assert not [secret for secret in (*PASSWORDS, *tokens.values()) if secret in caplog.text]
+
+
+def test_enough_cases_were_sent():
+    """Last in the file, so after every fuzz test above: a full run that sent too few cases proves too little."""
+    assert sent["server errors"] == 0
+    assert sent["cases"] >= FUZZ_MIN_CASES, f"only {sent['cases']} cases sent, fewer than FUZZ_MIN_CASES={FUZZ_MIN_CASES}"
