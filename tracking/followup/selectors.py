@@ -16,7 +16,8 @@ dated in the period:
 A report's submission moment is its submitted_at, set by every submission
 (admin, API, import alike: tracking.services.reports); a report that was
 submitted or approved before moments were recorded, or loaded from a
-document, falls back to its review time, then its last change.
+document, falls back to its review time, then its last change
+(tracking.months, which keeps these per programme and month).
 
 Rates are DHIS2's: reporting rate = reports received / reports expected
 × 100, on-time rate = reports received by the due date / reports expected
@@ -25,25 +26,24 @@ before as_of) in which the region existed; None when nothing is due. A
 parent's figures add up the region-periods of its whole subtree, as DHIS2
 aggregates organisation units.
 
-All of it from two queries: the programmes (with their regions) and the
-reports grouped by programme and month. The months are folded into the
-calendar's periods in Python, so the query count does not grow with the
-number of regions or periods.
+All of it from two queries: the programmes (with their regions) and their
+stored months (tracking.models.ProgrammeMonth: per programme and month of
+the reports' dates, the earliest counted submission and the returned and
+draft counts). The months are folded into the calendar's periods in Python,
+so the query count does not grow with the number of regions or periods.
 """
 
 import datetime
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Min, Q
-from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ..models import Programme, ProgressReport, Region
+from .. import months as stored_months
+from ..models import Programme, Region
 from . import calendar
 
-Status = ProgressReport.Status
 ON_TIME, LATE, DRAFT_ONLY, RETURNED, MISSING, NOT_DUE = "on_time", "late", "draft_only", "returned", "missing", "not_due"
 STATES = {
     ON_TIME: _("按时报送"),
@@ -53,7 +53,6 @@ STATES = {
     MISSING: _("未报送"),
     NOT_DUE: _("未到期"),
 }
-COUNTED = (Status.SUBMITTED, Status.APPROVED)
 
 
 @dataclass
@@ -126,51 +125,45 @@ def plans(*, year, kind=Programme.Kind.ANNUAL_PLAN):
     return Programme.objects.filter(year=year, kind=kind)
 
 
-def unit_states(programmes, *, as_of):
+def unit_states(programmes, *, as_of, source=stored_months.stored):
     """{programme: [(period, state), ...]} for the periods each programme's region existed throughout.
 
     programmes: Programme rows with their region (select_related or the
-    region's valid_from/valid_to loaded). One query for the reports.
+    region's valid_from/valid_to loaded). One query for their months.
+    source: where the months come from, tracking.months.stored (what is kept)
+    or tracking.months.counted (from the reports, for checking the first).
     """
     programmes = list(programmes)
     months = {}
     if programmes:
         # Submissions after as_of have not happened yet as far as as_of is concerned.
         cutoff = timezone.make_aware(datetime.datetime.combine(as_of + datetime.timedelta(days=1), datetime.time()))
-        grouped = (
-            ProgressReport.objects.filter(target__programme__any=[p.pk for p in programmes])
-            .alias(moment=Coalesce("submitted_at", "reviewed_at", "updated_at"))
-            .annotate(month=TruncMonth("period_end"))
-            .values("target__programme_id", "month")
-            .order_by()
-            .annotate(
-                first_counted=Min("moment", filter=Q(status__in=COUNTED, moment__lt=cutoff)),
-                returned=Count("pk", filter=Q(status=Status.RETURNED)),
-                drafts=Count("pk", filter=Q(status=Status.DRAFT)),
-            )
-        )
-        for row in grouped:
-            months.setdefault(row["target__programme_id"], []).append(row)
+        rows = source([p.pk for p in programmes], before=cutoff)
+        if source is not stored_months.stored:
+            rows = rows.values_list(*stored_months.FIELDS)
+        for row in rows:
+            months.setdefault(row[0], []).append(row)
     result = {}
     for programme in programmes:
         region = programme.region
         states = []
         by_period = {}
         periods = calendar.programme_periods(programme)
-        for row in months.get(programme.pk, ()):
-            month = row["month"]
+        for _programme, month, first, returned, drafts in months.get(programme.pk, ()):
             if isinstance(month, datetime.datetime):
                 month = month.date()
+            elif isinstance(month, str):
+                month = datetime.date.fromisoformat(month[:10])
             # The month's reports lie within the programme, so its clipped period contains
             # the later of the month's first day and the programme's start.
             period = calendar.period_of(max(month, programme.period_start), periods)
             if period is None:
                 continue
             seen = by_period.setdefault(period, {"first": None, "returned": 0, "drafts": 0})
-            if row["first_counted"] is not None and (seen["first"] is None or row["first_counted"] < seen["first"]):
-                seen["first"] = row["first_counted"]
-            seen["returned"] += row["returned"]
-            seen["drafts"] += row["drafts"]
+            if first is not None and (seen["first"] is None or first < seen["first"]):
+                seen["first"] = first
+            seen["returned"] += returned
+            seen["drafts"] += drafts
         for period in periods:
             if not existed(region, period):
                 continue
@@ -204,7 +197,7 @@ def local_day(moment):
     return moment
 
 
-def grid(*, region, programmes, as_of=None):
+def grid(*, region, programmes, as_of=None, source=stored_months.stored):
     """The completeness grid under `region` (None: the whole country, a row per province): a row for the
     region's own programmes (if it has any) and one per child region adding up that child's subtree; a
     column per period (the union of the programmes' calendars).
@@ -216,7 +209,7 @@ def grid(*, region, programmes, as_of=None):
     if region is not None:
         programmes = programmes.filter(region__in=Region.objects.subtree(region.pk))
     programmes = programmes.select_related("region__parent__parent").order_by("region_id")
-    states = unit_states(programmes, as_of=as_of)
+    states = unit_states(programmes, as_of=as_of, source=source)
     children = {}
     columns = {}
     for programme, periods in states.items():

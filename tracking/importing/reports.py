@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from .. import access, workflow
+from .. import access, months, workflow
 from ..db import lock
 from ..followup import closing
 from ..models import Programme, ProgressReport, Region, Target
@@ -135,6 +135,7 @@ class _Target:
     because a national file refers to tens of thousands of targets."""
 
     pk: int
+    programme_id: int
     item_number: int
     period_start: datetime.date
     period_end: datetime.date
@@ -151,7 +152,7 @@ def _targets_for(parsed):
         return {}
     rows = Target.objects.filter(programme__region__any=regions, programme__year__any=years).values_list(
         "programme__region", "programme__year", "programme__kind", "code",
-        "pk", "item__number", "programme__period_start", "programme__period_end",
+        "pk", "programme_id", "item__number", "programme__period_start", "programme__period_end",
         "programme__reporting_frequency", "programme__due_days",
     )
     return {(region, year, kind, code): _Target(*rest) for region, year, kind, code, *rest in rows.iterator(2000)}
@@ -219,11 +220,12 @@ def _apply(user, matched, result):
         )
     }
     now = timezone.now()
-    to_create, to_update = [], []
+    to_create, to_update, grown = [], [], set()
     for row, target in matched:
         report = existing.get((target.pk, row.period_end))
         if report is None:
             to_create.append((target.pk, row.period_end, row.value, row.qualifier, row.note))
+            grown.add(target.programme_id)
             continue
         if (report.value, report.qualifier, report.note) == (row.value, row.qualifier, row.note):
             result.unchanged += 1
@@ -244,6 +246,10 @@ def _apply(user, matched, result):
     bulk_update_with_history(
         to_update, ProgressReport, ["value", "qualifier", "note", "updated_at"], batch_size=2000, default_user=user
     )
+    # New drafts are drafts in their months (the completeness grid); an updated report stays what it
+    # was (a draft or returned), so only the programmes that gained reports are recounted.
+    if grown and not result.dry_run:
+        months.recount(grown)
 
 
 NEW_DRAFT_COLUMNS = ("target_id", "period_end", "value", "qualifier", "note")

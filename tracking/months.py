@@ -1,0 +1,147 @@
+"""Monthly report counts per programme, kept for the completeness grid.
+
+One row per programme and month of its reports' dates (tracking.models.ProgrammeMonth):
+the earliest submission among the reports that count, and how many are returned
+or drafts, which is all the grid needs of them (tracking.followup.selectors
+folds months into reporting periods and judges each period's state). The grid
+of the whole country then reads 34,000 such rows instead of grouping 600,000
+reports.
+
+recount() counts a programme's months again from its reports, in the caller's
+transaction. Every change to a report recounts its programme: the workflow
+steps that change what counts through tracking.totals.refresh (which also
+covers loaded fixtures and scripts), and beside it the writes that change no
+total (drafts created, edited or deleted, imports, deleted targets and items,
+a target moved to another programme). wrong_months() is what
+`manage.py verify_progress` checks.
+
+A report's submission moment is its submitted_at (every submission sets it:
+tracking.services.reports), or else its review time, or else its last change
+(reports approved before moments were recorded, or loaded from a document).
+"""
+
+from django.db import connection, transaction
+from django.db.models import Count, F, Min, Q
+from django.db.models.functions import Coalesce, TruncMonth
+
+from . import tallies
+from .models import ProgrammeMonth, ProgressReport
+
+Status = ProgressReport.Status
+# The reports that count as received: their earliest moment makes a period on time or late.
+COUNTED = (Status.SUBMITTED, Status.APPROVED)
+FIELDS = ("programme_id", "month", "first_counted", "returned", "drafts")
+
+
+def counted(programme_ids=None, *, before=None):
+    """These programmes' months (None: every programme's) counted from their reports: values() rows of
+    FIELDS.
+
+    before: a moment; submissions at or after it do not count toward first_counted
+    (as if they had not happened yet).
+    """
+    first = Q(status__in=COUNTED)
+    if before is not None:
+        first &= Q(moment__lt=before)
+    reports = ProgressReport.objects.all()
+    if programme_ids is not None:
+        reports = reports.filter(target__programme__any=list(programme_ids))
+    return (
+        reports
+        .alias(moment=Coalesce("submitted_at", "reviewed_at", "updated_at"))
+        .annotate(programme_id=F("target__programme_id"), month=TruncMonth("period_end"))
+        .values("programme_id", "month")
+        .order_by()
+        .annotate(
+            first_counted=Min("moment", filter=first),
+            returned=Count("pk", filter=Q(status=Status.RETURNED)),
+            drafts=Count("pk", filter=Q(status=Status.DRAFT)),
+        )
+    )
+
+
+def stored(programme_ids, *, before=None):
+    """The same rows as counted(), as tuples in the order of FIELDS, read from the stored months.
+
+    The stored minimum is the earliest of all submissions; the earliest of
+    those before `before` is that one if it came before, and none otherwise.
+    """
+    rows = ProgrammeMonth.objects.filter(programme__any=list(programme_ids)).values_list(*FIELDS)
+    if before is None:
+        return rows
+    return (
+        row if row[2] is None or row[2] < before else (row[0], row[1], None, row[3], row[4])
+        for row in rows
+    )
+
+
+def recount(programme_ids, batch_size=2000):
+    """Count the months of these programmes again from their reports; returns how many programmes.
+
+    Their tally rows are locked first (tracking.tallies.lock_programmes), so
+    that two transactions changing reports of one programme count one after
+    the other. Then the programme's rows are replaced by one INSERT … SELECT.
+    """
+    programme_ids = sorted(set(programme_ids))
+    with transaction.atomic():
+        for start in range(0, len(programme_ids), batch_size):
+            locked = list(tallies.lock_programmes(programme_ids[start:start + batch_size]))
+            if not locked:
+                continue
+            ProgrammeMonth.objects.filter(programme__any=locked).delete()
+            insert(counted(locked))
+    return len(programme_ids)
+
+
+def insert(rows):
+    """INSERT INTO the months' table the rows of a counted() queryset, in one statement."""
+    compiler = rows.query.get_compiler(connection=connection)
+    sql, params = compiler.as_sql()
+    names = [alias or expression.target.attname for expression, _sql, alias in compiler.select]
+    columns = ", ".join(connection.ops.quote_name(ProgrammeMonth._meta.get_field(name).column) for name in names)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {ProgrammeMonth._meta.db_table} ({columns}) {sql}", params)
+        return cursor.rowcount
+
+
+def rebuild():
+    """Every programme's months from all reports, in one pass (generate_scale_data's set-based end)."""
+    with transaction.atomic():
+        ProgrammeMonth.objects.all().delete()
+        return insert(counted())
+
+
+def wrong_months(batch_size=2000):
+    """Programmes whose stored months differ from a count of their reports now."""
+    from .models import Programme
+
+    wrong = []
+    ids = list(Programme.objects.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), batch_size):
+        batch = ids[start:start + batch_size]
+        fresh, kept = {}, {}
+        for row in counted(batch).values_list(*FIELDS):
+            fresh.setdefault(row[0], set()).add(normal(row))
+        for row in stored(batch):
+            kept.setdefault(row[0], set()).add(normal(row))
+        wrong.extend(pk for pk in batch if fresh.get(pk) != kept.get(pk))
+    return wrong
+
+
+def normal(row):
+    """A row as compared: SQLite gives TruncMonth back as a string, everything else as a date."""
+    import datetime
+
+    month = row[1]
+    if isinstance(month, str):
+        month = datetime.date.fromisoformat(month[:10])
+    elif isinstance(month, datetime.datetime):
+        month = month.date()
+    return (row[0], month, *row[2:])
+
+
+def repair_months():
+    """Recount the programmes whose months are wrong; returns them."""
+    wrong = wrong_months()
+    recount(wrong)
+    return wrong
