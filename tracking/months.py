@@ -20,9 +20,12 @@ tracking.services.reports), or else its review time, or else its last change
 (reports approved before moments were recorded, or loaded from a document).
 """
 
+import datetime
+
 from django.db import connection, transaction
 from django.db.models import Count, F, Min, Q
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import Coalesce, TruncDate, TruncMonth
+from django.utils import timezone
 
 from . import tallies
 from .models import ProgrammeMonth, ProgressReport
@@ -60,19 +63,34 @@ def counted(programme_ids=None, *, before=None):
     )
 
 
-def stored(programme_ids, *, before=None):
-    """The same rows as counted(), as tuples in the order of FIELDS, read from the stored months.
+def stored(programme_ids):
+    """The stored rows of these programmes, as tuples in the order of FIELDS (what counted() counts)."""
+    return ProgrammeMonth.objects.filter(programme__any=list(programme_ids)).values_list(*FIELDS)
 
-    The stored minimum is the earliest of all submissions; the earliest of
-    those before `before` is that one if it came before, and none otherwise.
+
+def days_stored(programme_ids, *, as_of):
+    """What the grid reads: (programme_id, month, first day, returned, drafts) tuples of these programmes,
+    where the first day is the local day of the earliest counted submission made by as_of, or None.
+
+    The stored minimum is the earliest of all submissions: the earliest of
+    those made by as_of is that one if it was, and there is none otherwise.
+    The database gives the local day (a date loads several times faster than
+    a moment with its time zone, and the grid only compares days).
     """
-    rows = ProgrammeMonth.objects.filter(programme__any=list(programme_ids)).values_list(*FIELDS)
-    if before is None:
-        return rows
-    return (
-        row if row[2] is None or row[2] < before else (row[0], row[1], None, row[3], row[4])
-        for row in rows
+    rows = (
+        ProgrammeMonth.objects.filter(programme__any=list(programme_ids))
+        .values_list("programme_id", "month", TruncDate("first_counted"), "returned", "drafts")
     )
+    for programme_id, month, first, returned, drafts in rows:
+        yield programme_id, month, (first if first is not None and first <= as_of else None), returned, drafts
+
+
+def days_counted(programme_ids, *, as_of):
+    """The same as days_stored(), counted from the reports themselves (for checking the stored months):
+    the submissions after as_of are left out before the earliest is taken."""
+    cutoff = timezone.make_aware(datetime.datetime.combine(as_of + datetime.timedelta(days=1), datetime.time()))
+    for programme_id, month, first, returned, drafts in counted(programme_ids, before=cutoff).values_list(*FIELDS):
+        yield programme_id, month, (None if first is None else timezone.localdate(first)), returned, drafts
 
 
 def recount(programme_ids, batch_size=2000):
@@ -130,8 +148,6 @@ def wrong_months(batch_size=2000):
 
 def normal(row):
     """A row as compared: SQLite gives TruncMonth back as a string, everything else as a date."""
-    import datetime
-
     month = row[1]
     if isinstance(month, str):
         month = datetime.date.fromisoformat(month[:10])

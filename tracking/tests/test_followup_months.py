@@ -48,7 +48,7 @@ def assert_stored_months_agree(region):
     for as_of in as_of_days():
         kept = selectors.grid(region=region, programmes=selectors.plans(year=2024), as_of=as_of)
         fresh = selectors.grid(
-            region=region, programmes=selectors.plans(year=2024), as_of=as_of, source=months.counted
+            region=region, programmes=selectors.plans(year=2024), as_of=as_of, source=months.days_counted
         )
         assert picture(kept) == picture(fresh), as_of
     assert months.wrong_months() == []
