@@ -111,6 +111,29 @@ def recount(programme_ids, batch_size=2000):
     return len(programme_ids)
 
 
+def add_drafts(counts, batch_size=2000):
+    """New drafts, {(programme id, first day of their month): how many}, added to their months.
+
+    What an import does instead of recount(): it only creates drafts (and edits
+    drafts or returned reports, which changes nothing here), so each month it
+    touches gains that many drafts and nothing else changes: 0.1 s for a
+    100,000-row file's 5,040 months, where recounting its 420 programmes took
+    0.64 s (benchmarks/followup.md).
+    The programmes are locked as recount() locks them, so that a recount
+    running beside it counts before or after, never in between.
+    """
+    programme_ids = sorted({programme_id for programme_id, _month in counts})
+    for start in range(0, len(programme_ids), batch_size):
+        tallies.lock_programmes(programme_ids[start:start + batch_size])
+    table = connection.ops.quote_name(ProgrammeMonth._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} (programme_id, month, first_counted, returned, drafts) VALUES (%s, %s, NULL, 0, %s) "
+            f"ON CONFLICT (programme_id, month) DO UPDATE SET drafts = {table}.drafts + EXCLUDED.drafts",
+            [(programme_id, month, count) for (programme_id, month), count in sorted(counts.items())],
+        )
+
+
 def insert(rows):
     """INSERT INTO the months' table the rows of a counted() queryset, in one statement."""
     compiler = rows.query.get_compiler(connection=connection)

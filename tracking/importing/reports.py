@@ -1,6 +1,7 @@
 """Checking imported rows against the targets, then writing them as drafts in one transaction."""
 
 import datetime
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -220,12 +221,14 @@ def _apply(user, matched, result):
         )
     }
     now = timezone.now()
-    to_create, to_update, grown = [], [], set()
+    to_create, to_update = [], []
+    # New drafts per programme and month (tracking.months).
+    drafts = Counter()
     for row, target in matched:
         report = existing.get((target.pk, row.period_end))
         if report is None:
             to_create.append((target.pk, row.period_end, row.value, row.qualifier, row.note))
-            grown.add(target.programme_id)
+            drafts[target.programme_id, row.period_end.replace(day=1)] += 1
             continue
         if (report.value, report.qualifier, report.note) == (row.value, row.qualifier, row.note):
             result.unchanged += 1
@@ -247,9 +250,9 @@ def _apply(user, matched, result):
         to_update, ProgressReport, ["value", "qualifier", "note", "updated_at"], batch_size=2000, default_user=user
     )
     # New drafts are drafts in their months (the completeness grid); an updated report stays what it
-    # was (a draft or returned), so only the programmes that gained reports are recounted.
-    if grown and not result.dry_run:
-        months.recount(grown)
+    # was (a draft or returned), which changes nothing there.
+    if drafts and not result.dry_run:
+        months.add_drafts(drafts)
 
 
 NEW_DRAFT_COLUMNS = ("target_id", "period_end", "value", "qualifier", "note")
