@@ -93,21 +93,24 @@ def days_counted(programme_ids, *, as_of):
         yield programme_id, month, (None if first is None else timezone.localdate(first)), returned, drafts
 
 
-def recount(programme_ids, batch_size=2000):
+def recount(programme_ids, batch_size=2000, *, locked=False):
     """Count the months of these programmes again from their reports; returns how many programmes.
 
     Their tally rows are locked first (tracking.tallies.lock_programmes), so
     that two transactions changing reports of one programme count one after
-    the other. Then the programme's rows are replaced by one INSERT … SELECT.
+    the other; locked=True: the caller's transaction already holds them
+    (tracking.totals.refresh, right after tracking.tallies.recount). Then the
+    programmes' rows are replaced by one INSERT … SELECT.
     """
     programme_ids = sorted(set(programme_ids))
     with transaction.atomic():
         for start in range(0, len(programme_ids), batch_size):
-            locked = list(tallies.lock_programmes(programme_ids[start:start + batch_size]))
-            if not locked:
+            batch = programme_ids[start:start + batch_size]
+            locked_ids = batch if locked else list(tallies.lock_programmes(batch))
+            if not locked_ids:
                 continue
-            ProgrammeMonth.objects.filter(programme__any=locked).delete()
-            insert(counted(locked))
+            ProgrammeMonth.objects.filter(programme__any=locked_ids).delete()
+            insert(counted(locked_ids))
     return len(programme_ids)
 
 

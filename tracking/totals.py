@@ -30,8 +30,8 @@ def refresh(targets):
         updated = targets.update(**figures, updated_at=Now())
         programme_ids = list(targets.values_list("programme_id", flat=True).distinct())
         tallies.recount(programme_ids)
-        # The reports' months (completeness), after the tallies: the same locks, taken once.
-        months.recount(programme_ids)
+        # The reports' months (completeness), under the locks the tallies' recount took.
+        months.recount(programme_ids, locked=True)
     return updated
 
 
