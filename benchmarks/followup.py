@@ -107,7 +107,12 @@ def main():
 
         # Counted by a wrapper: the test client empties Django's query log at each request.
         queries = []
-        with connection.execute_wrapper(lambda execute, sql, *rest: (queries.append(sql), execute(sql, *rest))[1]):
+
+        def count(execute, sql, *rest, queries=queries):
+            queries.append(sql)
+            return execute(sql, *rest)
+
+        with connection.execute_wrapper(count):
             data = request().json()
         median, p95 = median_ms(request, args.reps)
         results[name] = median

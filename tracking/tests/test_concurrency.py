@@ -221,11 +221,11 @@ def test_a_programmes_months_stay_exact_under_every_kind_of_write_at_once(
         to_delete = report(songqingliang, on[4], 5, status=S.DRAFT)
 
         outcomes = race(
-            lambda: services.create_report(user=tongzhou_reporter, target=songqingliang, period_end=on[0], value=1),
-            lambda: import_reports(user=tongzhou_reporter, rows=[import_row(xuanjiang, on[1], 2)], dry_run=False),
-            lambda: services.submit_report(user=tongzhou_reporter, report=to_submit),
-            lambda: services.return_report(user=nantong_reviewer, report=to_return, note="数字有误"),
-            lambda: services.delete_report(user=tongzhou_reporter, report=to_delete),
+            lambda on=on: services.create_report(user=tongzhou_reporter, target=songqingliang, period_end=on[0], value=1),
+            lambda on=on: import_reports(user=tongzhou_reporter, rows=[import_row(xuanjiang, on[1], 2)], dry_run=False),
+            lambda r=to_submit: services.submit_report(user=tongzhou_reporter, report=r),
+            lambda r=to_return: services.return_report(user=nantong_reviewer, report=r, note="数字有误"),
+            lambda r=to_delete: services.delete_report(user=tongzhou_reporter, report=r),
         )
 
         assert kinds(outcomes) == ["ok"] * 5, outcomes
