@@ -11,8 +11,9 @@ recount() counts a programme's months again from its reports, in the caller's
 transaction. Every change to a report recounts its programme: the workflow
 steps that change what counts through tracking.totals.refresh (which also
 covers loaded fixtures and scripts), and beside it the writes that change no
-total (drafts created, edited or deleted, imports, deleted targets and items,
-a target moved to another programme). wrong_months() is what
+total (drafts created, edited or deleted, deleted targets and items, a target
+moved to another programme, a drafted plan). An import only adds drafts, and
+adds them to their months (add_drafts()). wrong_months() is what
 `manage.py verify_progress` checks.
 
 A report's submission moment is its submitted_at (every submission sets it:
@@ -28,7 +29,7 @@ from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.utils import timezone
 
 from . import tallies
-from .models import ProgrammeMonth, ProgressReport
+from .models import Programme, ProgrammeMonth, ProgressReport
 
 Status = ProgressReport.Status
 # The reports that count as received: their earliest moment makes a period on time or late.
@@ -144,7 +145,7 @@ def insert(rows):
     names = [alias or expression.target.attname for expression, _sql, alias in compiler.select]
     columns = ", ".join(connection.ops.quote_name(ProgrammeMonth._meta.get_field(name).column) for name in names)
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {ProgrammeMonth._meta.db_table} ({columns}) {sql}", params)
+        cursor.execute(f"INSERT INTO {connection.ops.quote_name(ProgrammeMonth._meta.db_table)} ({columns}) {sql}", params)
         return cursor.rowcount
 
 
@@ -157,8 +158,6 @@ def rebuild():
 
 def wrong_months(batch_size=2000):
     """Programmes whose stored months differ from a count of their reports now."""
-    from .models import Programme
-
     wrong = []
     ids = list(Programme.objects.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), batch_size):
@@ -173,7 +172,7 @@ def wrong_months(batch_size=2000):
 
 
 def normal(row):
-    """A row as compared: SQLite gives TruncMonth back as a string, everything else as a date."""
+    """A row as compared, its month a date whatever the backend gave back for it."""
     month = row[1]
     if isinstance(month, str):
         month = datetime.date.fromisoformat(month[:10])

@@ -261,9 +261,10 @@ class ProgressReportAdmin(ImportViews, ScopedHistoryAdmin):
     @admin.display(description=gettext_lazy("报送时间"))
     def submitted_at_display(self, report):
         # The moment timeliness is judged from (tracking.followup.selectors), in local time as the
-        # admin shows every other moment; None (shown as the empty value) while never submitted.
+        # admin shows every other moment; a dash while never submitted (a read-only callable's None
+        # would show as "None").
         if report.submitted_at is None:
-            return None
+            return "—"
         return formats.localize(timezone.template_localtime(report.submitted_at))
 
     @admin.display(description=gettext_lazy("状态"), ordering="status")

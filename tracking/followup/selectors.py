@@ -131,8 +131,10 @@ def plans(*, year, kind=Programme.Kind.ANNUAL_PLAN):
 def unit_states(programmes, *, as_of, source=stored_months.days_stored):
     """{programme: [(period, state), ...]} for the periods each programme's region existed throughout.
 
-    programmes: Programme rows with their region (select_related or the
-    region's valid_from/valid_to loaded). One query for their months.
+    programmes: anything with a pk, a calendar (period_start, period_end,
+    reporting_frequency, due_days) and a region with valid_from/valid_to:
+    Programme rows with their region, or the grid's Plan rows. One query for
+    their months.
     source: where the months come from: tracking.months.days_stored (what is
     kept, the default) or days_counted (from the reports, for checking the first).
     """

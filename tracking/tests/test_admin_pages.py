@@ -243,7 +243,8 @@ def test_the_report_page_shows_when_it_was_submitted_in_local_time_read_only(
     text = page.content.decode()
     assert "报送时间" in text and "2024年7月3日 10:30" in text
     assert "submitted_at" not in page.context["adminform"].form.fields
-    assert "报送时间" in never.content.decode() and "submitted_at" not in never.context["adminform"].form.fields
+    assert "submitted_at" not in never.context["adminform"].form.fields
+    assert "报送时间" in never.content.decode() and '<div class="readonly">None</div>' not in never.content.decode()
 
 
 def test_the_reviewer_sees_what_approving_would_bring_and_a_returned_note_first(
