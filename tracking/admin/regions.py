@@ -28,7 +28,9 @@ class RegionForm(forms.ModelForm):
 
     class Meta:
         model = Region
-        fields = "__all__"
+        # The admin makes the form of its fieldsets from this one (ModelAdmin.get_form); naming only the
+        # secret here builds no other field when this module is imported (the URL field would warn then).
+        fields = ["webhook_secret"]
         field_classes = {"webhook_secret": SecretField}
         # Here, not only on the field: the admin's default widget for text columns would win otherwise.
         widgets = {"webhook_secret": forms.PasswordInput(render_value=False)}
