@@ -33,7 +33,7 @@ def count_months(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tracking', '0009_followup'),
+        ('tracking', '0010_evidence_public'),
     ]
 
     operations = [
