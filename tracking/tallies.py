@@ -73,27 +73,38 @@ def counted(programme_ids, years=None):
     return result
 
 
+def lock_programmes(programme_ids):
+    """Lock the tally rows of these programmes (a batch, in key order), inserting missing ones first.
+
+    Returns {programme id: year} of those locked, in key order. Whatever is counted per
+    programme (its tally here, its months in tracking.months) is counted after
+    this, in a later statement: two transactions changing one programme's
+    targets or reports then count one after the other, and the second sees the
+    first's rows (one statement would count from the snapshot it took before
+    waiting). A missing row is inserted first for the same reason: a
+    concurrent change then waits for that insert instead of finding no row to
+    lock. Callers lock the targets first, the order every service takes.
+    """
+    years = dict(Programme.objects.filter(pk__in=programme_ids).values_list("pk", "year"))
+    # A new row is a placeholder no summary reads (never current()) until it is counted.
+    ProgrammeTally.objects.bulk_create(
+        [ProgrammeTally(programme_id=pk, year=year, counted_on=datetime.date.min, tolerance=-1)
+         for pk, year in years.items()],
+        ignore_conflicts=True,
+    )
+    return {pk: years[pk] for pk in lock(ProgrammeTally.objects.filter(pk__in=years))}
+
+
 def recount(programme_ids, batch_size=2000):
     """Count the tallies of these programmes again, creating missing ones; returns how many.
 
-    Each tally row is made if missing and locked before the targets are
-    counted, in a later statement: two transactions changing targets of one
-    programme then count one after the other, and the second sees the first's
-    targets (one statement would count from the snapshot it took before
-    waiting). A missing row is inserted first for the same reason: a
-    concurrent change then waits for that insert instead of finding no row to
-    lock.
+    Each batch's tally rows are locked first (lock_programmes), then counted.
     """
     programme_ids = sorted(set(programme_ids))
     with transaction.atomic():
         for start in range(0, len(programme_ids), batch_size):
-            years = dict(Programme.objects.filter(pk__in=programme_ids[start:start + batch_size]).values_list("pk", "year"))
-            ProgrammeTally.objects.bulk_create(
-                [ProgrammeTally(programme_id=pk, year=year, counted_on=datetime.date.min, tolerance=-1)
-                 for pk, year in years.items()],
-                ignore_conflicts=True,
-            )
-            locked = lock(ProgrammeTally.objects.filter(pk__in=years))
+            years = lock_programmes(programme_ids[start:start + batch_size])
+            locked = list(years)
             ProgrammeTally.objects.bulk_create(
                 counted(locked, years),
                 update_conflicts=True, unique_fields=["programme"], update_fields=ProgrammeTally.FIGURES,

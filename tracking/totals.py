@@ -1,8 +1,8 @@
 """The stored totals: each target's approved progress, kept on its row.
 
 refresh() recomputes them from the reports by the progress rule
-(tracking.progress) and recounts the programmes' tallies, in the caller's
-transaction. Every service that changes what counts calls it; the receiver in
+(tracking.progress) and recounts the programmes' tallies and monthly report
+counts (tracking.tallies, tracking.months), in the caller's transaction. Every service that changes what counts calls it; the receiver in
 tracking/models/signals.py covers fixture loading. stale_targets() and
 repair_progress() are what `manage.py verify_progress` runs.
 """
@@ -11,13 +11,14 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.db.models.functions import Now
 
-from . import tallies
+from . import months, tallies
 from .models import Target
 from .progress import progress_expressions
 
 
 def refresh(targets):
-    """Recompute the stored totals of these targets (a queryset, or their ids), then their tallies.
+    """Recompute the stored totals of these targets (a queryset, or their ids), then their programmes'
+    tallies and months.
 
     Called in the same transaction as every change to a report, so the stored
     figures can never disagree with the approved data.
@@ -27,7 +28,10 @@ def refresh(targets):
     figures = {f"cached_{name}": expr for name, expr in progress_expressions().items()}
     with transaction.atomic():
         updated = targets.update(**figures, updated_at=Now())
-        tallies.recount(targets.values_list("programme_id", flat=True).distinct())
+        programme_ids = list(targets.values_list("programme_id", flat=True).distinct())
+        tallies.recount(programme_ids)
+        # The reports' months (completeness), under the locks the tallies' recount took.
+        months.recount(programme_ids, locked=True)
     return updated
 
 

@@ -38,9 +38,11 @@ class Period:
     due: datetime.date
     frequency: str
 
-    @property
+    @functools.cached_property
     def key(self):
-        """A short stable name: 2024-03 (month), 2024Q1, 2024H1, or the first day for "once"."""
+        """A short stable name: 2024-03 (month), 2024Q1, 2024H1, or the first day for "once".
+
+        Kept once made: a national grid asks each of the few cached periods for it 34,000 times."""
         if self.frequency == MONTHLY:
             return f"{self.start:%Y-%m}"
         if self.frequency == QUARTERLY:

@@ -16,7 +16,8 @@ dated in the period:
 A report's submission moment is its submitted_at, set by every submission
 (admin, API, import alike: tracking.services.reports); a report that was
 submitted or approved before moments were recorded, or loaded from a
-document, falls back to its review time, then its last change.
+document, falls back to its review time, then its last change
+(tracking.months, which keeps these per programme and month).
 
 Rates are DHIS2's: reporting rate = reports received / reports expected
 × 100, on-time rate = reports received by the due date / reports expected
@@ -25,25 +26,24 @@ before as_of) in which the region existed; None when nothing is due. A
 parent's figures add up the region-periods of its whole subtree, as DHIS2
 aggregates organisation units.
 
-All of it from two queries: the programmes (with their regions) and the
-reports grouped by programme and month. The months are folded into the
-calendar's periods in Python, so the query count does not grow with the
-number of regions or periods.
+All of it from two queries: the programmes (with their regions) and their
+stored months (tracking.models.ProgrammeMonth: per programme and month of
+the reports' dates, the earliest counted submission and the returned and
+draft counts). The months are folded into the calendar's periods in Python,
+so the query count does not grow with the number of regions or periods.
 """
 
 import datetime
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Min, Q
-from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ..models import Programme, ProgressReport, Region
+from .. import months as stored_months
+from ..models import Programme, Region
 from . import calendar
 
-Status = ProgressReport.Status
 ON_TIME, LATE, DRAFT_ONLY, RETURNED, MISSING, NOT_DUE = "on_time", "late", "draft_only", "returned", "missing", "not_due"
 STATES = {
     ON_TIME: _("按时报送"),
@@ -53,7 +53,6 @@ STATES = {
     MISSING: _("未报送"),
     NOT_DUE: _("未到期"),
 }
-COUNTED = (Status.SUBMITTED, Status.APPROVED)
 
 
 @dataclass
@@ -64,13 +63,16 @@ class Tally:
     reported: int = 0
     on_time: int = 0
 
-    def add(self, state, period, as_of):
+    def add(self, state, period, as_of, count=1):
+        """Count `count` region-periods in this state."""
         # Only periods already due count, even when a report came early.
         if period.due >= as_of:
             return
-        self.expected += 1
-        self.reported += state in (ON_TIME, LATE)
-        self.on_time += state == ON_TIME
+        self.expected += count
+        if state in (ON_TIME, LATE):
+            self.reported += count
+        if state == ON_TIME:
+            self.on_time += count
 
     def merge(self, other):
         self.expected += other.expected
@@ -126,56 +128,58 @@ def plans(*, year, kind=Programme.Kind.ANNUAL_PLAN):
     return Programme.objects.filter(year=year, kind=kind)
 
 
-def unit_states(programmes, *, as_of):
+def unit_states(programmes, *, as_of, source=stored_months.days_stored):
     """{programme: [(period, state), ...]} for the periods each programme's region existed throughout.
 
-    programmes: Programme rows with their region (select_related or the
-    region's valid_from/valid_to loaded). One query for the reports.
+    programmes: anything with a pk, a calendar (period_start, period_end,
+    reporting_frequency, due_days) and a region with valid_from/valid_to:
+    Programme rows with their region, or the grid's Plan rows. One query for
+    their months.
+    source: where the months come from: tracking.months.days_stored (what is
+    kept, the default) or days_counted (from the reports, for checking the first).
     """
     programmes = list(programmes)
     months = {}
     if programmes:
-        # Submissions after as_of have not happened yet as far as as_of is concerned.
-        cutoff = timezone.make_aware(datetime.datetime.combine(as_of + datetime.timedelta(days=1), datetime.time()))
-        grouped = (
-            ProgressReport.objects.filter(target__programme__any=[p.pk for p in programmes])
-            .alias(moment=Coalesce("submitted_at", "reviewed_at", "updated_at"))
-            .annotate(month=TruncMonth("period_end"))
-            .values("target__programme_id", "month")
-            .order_by()
-            .annotate(
-                first_counted=Min("moment", filter=Q(status__in=COUNTED, moment__lt=cutoff)),
-                returned=Count("pk", filter=Q(status=Status.RETURNED)),
-                drafts=Count("pk", filter=Q(status=Status.DRAFT)),
-            )
-        )
-        for row in grouped:
-            months.setdefault(row["target__programme_id"], []).append(row)
+        # Submissions after as_of have not happened yet as far as as_of is concerned (the source's business).
+        for row in source([p.pk for p in programmes], as_of=as_of):
+            months.setdefault(row[0], []).append(row)
     result = {}
+    # Per calendar: its periods, and the index of the period of each month's first day. Most programmes
+    # share one (a year's plans by the settings' rule), which is made once.
+    calendars = {}
     for programme in programmes:
         region = programme.region
-        states = []
-        by_period = {}
-        periods = calendar.programme_periods(programme)
-        for row in months.get(programme.pk, ()):
-            month = row["month"]
-            if isinstance(month, datetime.datetime):
-                month = month.date()
+        rule = (programme.period_start, programme.period_end, programme.reporting_frequency, programme.due_days)
+        known = calendars.get(rule)
+        if known is None:
+            known = calendars[rule] = (calendar.programme_periods(programme), {})
+        periods, index_of = known
+        seen = [None] * len(periods)
+        for _programme, month, first, returned, drafts in months.get(programme.pk, ()):
             # The month's reports lie within the programme, so its clipped period contains
             # the later of the month's first day and the programme's start.
-            period = calendar.period_of(max(month, programme.period_start), periods)
-            if period is None:
+            day = max(month, programme.period_start)
+            index = index_of.get(day, False)
+            if index is False:
+                period = calendar.period_of(day, periods)
+                index = index_of[day] = None if period is None else periods.index(period)
+            if index is None:
                 continue
-            seen = by_period.setdefault(period, {"first": None, "returned": 0, "drafts": 0})
-            if row["first_counted"] is not None and (seen["first"] is None or row["first_counted"] < seen["first"]):
-                seen["first"] = row["first_counted"]
-            seen["returned"] += row["returned"]
-            seen["drafts"] += row["drafts"]
-        for period in periods:
-            if not existed(region, period):
+            folded = seen[index]
+            if folded is None:
+                seen[index] = [first, returned, drafts]
                 continue
-            states.append((period, state_of(by_period.get(period), period, as_of)))
-        result[programme] = states
+            if first is not None and (folded[0] is None or first < folded[0]):
+                folded[0] = first
+            folded[1] += returned
+            folded[2] += drafts
+        # Most regions always existed: no period to leave out.
+        always = region.valid_from is None and region.valid_to is None
+        result[programme] = [
+            (period, state_of(seen[index], period, as_of))
+            for index, period in enumerate(periods) if always or existed(region, period)
+        ]
     return result
 
 
@@ -187,24 +191,22 @@ def existed(region, period):
 
 
 def state_of(seen, period, as_of):
-    if seen and seen["first"] is not None:
-        return ON_TIME if local_day(seen["first"]) <= period.due else LATE
+    """The state of a period from its months: seen is [first day, returned, drafts] or None (no report).
+
+    first day: the local day of the earliest counted submission made by as_of (tracking.months).
+    """
+    if seen and seen[0] is not None:
+        return ON_TIME if seen[0] <= period.due else LATE
     if period.due >= as_of:
         return NOT_DUE
-    if seen and seen["returned"]:
+    if seen and seen[1]:
         return RETURNED
-    if seen and seen["drafts"]:
+    if seen and seen[2]:
         return DRAFT_ONLY
     return MISSING
 
 
-def local_day(moment):
-    if isinstance(moment, datetime.datetime):
-        return timezone.localdate(moment) if timezone.is_aware(moment) else moment.date()
-    return moment
-
-
-def grid(*, region, programmes, as_of=None):
+def grid(*, region, programmes, as_of=None, source=stored_months.days_stored):
     """The completeness grid under `region` (None: the whole country, a row per province): a row for the
     region's own programmes (if it has any) and one per child region adding up that child's subtree; a
     column per period (the union of the programmes' calendars).
@@ -215,29 +217,45 @@ def grid(*, region, programmes, as_of=None):
     as_of = as_of or timezone.localdate()
     if region is not None:
         programmes = programmes.filter(region__in=Region.objects.subtree(region.pk))
-    programmes = programmes.select_related("region__parent__parent").order_by("region_id")
-    states = unit_states(programmes, as_of=as_of)
+    plans, owners = plan_rows(programmes)
+    states = unit_states(plans, as_of=as_of, source=source)
     children = {}
     columns = {}
+    row_of_owner = {}
+    # Per cell, how many of its region-periods are in each state; tallied once at the end
+    # (the country's 34,000 region-periods fall into 31 × 12 cells).
+    counts = {}
     for programme, periods in states.items():
-        row_region = row_of(programme.region, region)
-        own = region is not None and row_region.pk == region.pk
-        row = children.get(row_region.pk)
+        row = row_of_owner.get(programme.region_id)
         if row is None:
-            row = children[row_region.pk] = Row(region=row_region, own=own)
+            code, name, level, parent_id = row_of(owners[programme.region_id], region)
+            row = children.get(code)
+            if row is None:
+                own = region is not None and code == region.pk
+                # The region itself, as the caller gave it, for its own row.
+                row_region = region if own else Region(code=code, name=name, level=level, parent_id=parent_id)
+                row = children[code] = Row(region=row_region, own=own)
+            row_of_owner[programme.region_id] = row
         for period, state in periods:
-            columns.setdefault(period.key, period)
-            cell = row.cells.get(period.key)
+            key = period.key
+            cell = row.cells.get(key)
             if cell is None:
-                cell = row.cells[period.key] = Cell(period.key, period.start, period.end, period.due, state=state,
-                                                    programme_id=programme.pk)
-            else:
-                # Several programmes in one row: only the counts say anything.
-                cell.state, cell.programme_id = None, None
-            cell.tally.add(state, period, as_of)
-            row.tally.add(state, period, as_of)
+                columns.setdefault(key, period)
+                cell = row.cells[key] = Cell(key, period.start, period.end, period.due, state=state,
+                                             programme_id=programme.pk)
+                counts[id(cell)] = (cell, period, {state: 1})
+                continue
+            # Several programmes in one row: only the counts say anything.
+            cell.state, cell.programme_id = None, None
+            in_state = counts[id(cell)][2]
+            in_state[state] = in_state.get(state, 0) + 1
+    for cell, period, in_state in counts.values():
+        for state, count in in_state.items():
+            cell.tally.add(state, period, as_of, count)
     total = Tally()
     for row in children.values():
+        for cell in row.cells.values():
+            row.tally.merge(cell.tally)
         total.merge(row.tally)
     ordered_columns = sorted(columns.values(), key=lambda p: (p.start, p.end))
     # The region's own row first, then its children by code.
@@ -245,17 +263,60 @@ def grid(*, region, programmes, as_of=None):
     return Grid(columns=ordered_columns, rows=rows, tally=total, as_of=as_of)
 
 
-def row_of(owner, region):
-    """The row a programme of `owner` adds to under `region`: the region itself, or its child above owner."""
-    chain = [owner]
-    while chain[-1].parent_id is not None and len(chain) < 3:
-        chain.append(chain[-1].parent)
-    if region is None:
-        return chain[-1]
-    for place in chain:
-        if place.pk == region.pk or place.parent_id == region.pk:
-            return place
-    raise ValueError(f"{owner.pk} is not under {region.pk}")
+@dataclass(slots=True, eq=False)
+class Plan:
+    """What the grid needs of a programme: its calendar (tracking.followup.calendar.rule_of) and its
+    region's existence (existed()). A row of values rather than a model instance with its region's chain
+    of three: the country's grid reads 2,844 programmes."""
+
+    pk: int
+    period_start: datetime.date
+    period_end: datetime.date
+    reporting_frequency: str
+    due_days: int | None
+    region_id: str
+    region: "Span"
+
+
+@dataclass(slots=True)
+class Span:
+    valid_from: datetime.date | None
+    valid_to: datetime.date | None
+
+
+# A programme's region, its parent and grandparent: what row_of() needs of them.
+CHAIN = ["region", "region__parent", "region__parent__parent"]
+CHAIN_FIELDS = ["code", "name", "level", "parent_id"]
+
+
+def plan_rows(programmes):
+    """([Plan, ...], {owner region code: its chain}) in one query; a chain is its region's, its parent's and its
+    grandparent's (code, name, level, parent_id), as far as they go."""
+    names = ["pk", "period_start", "period_end", "reporting_frequency", "due_days", "region__valid_from",
+             "region__valid_to", *[f"{link}__{name}" for link in CHAIN for name in CHAIN_FIELDS]]
+    plans, owners, spans = [], {}, {}
+    width = len(CHAIN_FIELDS)
+    for pk, start, end, frequency, due_days, valid_from, valid_to, *chain in (
+        programmes.order_by("region_id").values_list(*names)
+    ):
+        owner = chain[0]
+        if owner not in owners:
+            owners[owner] = [tuple(chain[i:i + width]) for i in range(0, len(chain), width) if chain[i] is not None]
+            spans[owner] = Span(valid_from, valid_to)
+        plans.append(Plan(pk, start, end, frequency, due_days, owner, spans[owner]))
+    return plans, owners
+
+
+def row_of(chain, region):
+    """The row a programme adds to under `region`, given its region's chain (plan_rows()): the region
+    itself, or its child above the programme's region; the province when region is None. Its
+    (code, name, level, parent code)."""
+    place = chain[-1] if region is None else next(
+        (place for place in chain if region.pk in (place[0], place[3])), None
+    )
+    if place is None:
+        raise ValueError(f"{chain[0][0]} is not under {region.pk}")
+    return place
 
 
 def reporting_rates(*, region, as_of):

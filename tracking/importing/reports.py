@@ -1,6 +1,7 @@
 """Checking imported rows against the targets, then writing them as drafts in one transaction."""
 
 import datetime
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -10,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from .. import access, workflow
+from .. import access, months, workflow
 from ..db import lock
 from ..followup import closing
 from ..models import Programme, ProgressReport, Region, Target
@@ -135,6 +136,7 @@ class _Target:
     because a national file refers to tens of thousands of targets."""
 
     pk: int
+    programme_id: int
     item_number: int
     period_start: datetime.date
     period_end: datetime.date
@@ -151,7 +153,7 @@ def _targets_for(parsed):
         return {}
     rows = Target.objects.filter(programme__region__any=regions, programme__year__any=years).values_list(
         "programme__region", "programme__year", "programme__kind", "code",
-        "pk", "item__number", "programme__period_start", "programme__period_end",
+        "pk", "programme_id", "item__number", "programme__period_start", "programme__period_end",
         "programme__reporting_frequency", "programme__due_days",
     )
     return {(region, year, kind, code): _Target(*rest) for region, year, kind, code, *rest in rows.iterator(2000)}
@@ -220,10 +222,13 @@ def _apply(user, matched, result):
     }
     now = timezone.now()
     to_create, to_update = [], []
+    # New drafts per programme and month (tracking.months).
+    drafts = Counter()
     for row, target in matched:
         report = existing.get((target.pk, row.period_end))
         if report is None:
             to_create.append((target.pk, row.period_end, row.value, row.qualifier, row.note))
+            drafts[target.programme_id, row.period_end.replace(day=1)] += 1
             continue
         if (report.value, report.qualifier, report.note) == (row.value, row.qualifier, row.note):
             result.unchanged += 1
@@ -244,6 +249,10 @@ def _apply(user, matched, result):
     bulk_update_with_history(
         to_update, ProgressReport, ["value", "qualifier", "note", "updated_at"], batch_size=2000, default_user=user
     )
+    # New drafts are drafts in their months (the completeness grid); an updated report stays what it
+    # was (a draft or returned), which changes nothing there.
+    if drafts and not result.dry_run:
+        months.add_drafts(drafts)
 
 
 NEW_DRAFT_COLUMNS = ("target_id", "period_end", "value", "qualifier", "note")

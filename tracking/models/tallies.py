@@ -66,3 +66,31 @@ class ProgrammeTally(models.Model):
                 name="tally_statuses_add_up",
             ),
         ]
+
+
+class ProgrammeMonth(models.Model):
+    """A programme's reports of one month (of their date), as the completeness grid counts them.
+
+    The grid of the whole country reads the 34,000 rows of a year's plans
+    instead of grouping 600,000 reports (tracking.followup.selectors). Recounted
+    (tracking.months.recount) in the same transaction as every change to a
+    report: every workflow step, every import, every deletion, through
+    tracking.totals.refresh or beside it; `manage.py verify_progress` compares
+    them with a count from the reports. A month without reports has no row.
+    """
+
+    programme = models.ForeignKey(Programme, models.CASCADE, related_name="months", db_index=False)
+    # The month's first day: the reports dated (period_end) in that month.
+    month = models.DateField()
+    # The earliest submission moment among the reports that count (submitted or approved): their
+    # submitted_at, or else their review time, or else their last change (tracking.followup.selectors).
+    first_counted = models.DateTimeField(null=True)
+    returned = models.PositiveIntegerField(default=0)
+    drafts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # One row per programme and month; its index serves the grid's read of a year's programmes
+            # and the recount's deletion of a programme's rows.
+            models.UniqueConstraint(fields=["programme", "month"], name="programme_month_unique"),
+        ]

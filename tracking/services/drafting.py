@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import access, tallies
+from .. import access, months, tallies
 from ..models import Item, Programme, ProgressReport, Target
 
 
@@ -66,8 +66,10 @@ def create_draft_programme(
                 user,
             )
             reports += 1
-    # Its targets are counted, not started, in its tally; the draft reports count for nothing yet.
+    # Its targets are counted, not started, in its tally; the draft reports count for nothing yet
+    # but are drafts in their months.
     tallies.recount([programme.pk])
+    months.recount([programme.pk])
     return programme, reports
 
 

@@ -2,15 +2,16 @@
 
 A target's aggregation or target value changes its progress and status, a
 programme's start moves its targets' expected progress, and adding, moving
-or deleting a target changes what its programme's tally counts: each
-function below makes those recounts itself, in the same transaction. The
+or deleting a target changes what its programme's tally counts, and its
+reports' months (tracking.months, for the completeness grid): each function
+below makes those recounts itself, in the same transaction. The
 admin calls these; who may call them is its permission checks' business
 (tracking.access.may_manage for code outside the admin).
 """
 
 from django.db import transaction
 
-from .. import tallies, totals
+from .. import months, tallies, totals
 from ..db import lock
 from ..models import ProgrammeTally, Target
 
@@ -38,7 +39,9 @@ def save_target(*, target):
     # Its aggregation or target value may have changed its progress.
     totals.refresh([target.pk])
     if left is not None and left != target.programme_id:
+        # Its reports went with it.
         tallies.recount([left])
+        months.recount([left])
     return target
 
 
@@ -47,6 +50,7 @@ def delete_target(*, target):
     programme_id = target.programme_id
     target.delete()
     tallies.recount([programme_id])
+    months.recount([programme_id])
 
 
 @transaction.atomic
@@ -55,6 +59,7 @@ def delete_item(*, item):
     lock(Target.objects.filter(item=item))
     item.delete()
     tallies.recount([item.programme_id])
+    months.recount([item.programme_id])
 
 
 @transaction.atomic

@@ -3,8 +3,10 @@
 The admin, the API and the extraction page all call these, so the rules are
 checked once: who may take a step and where it leads come from the workflow
 table (tracking.workflow), and every step that changes what counts
-refreshes the target's stored totals and its programme's tally
-(tracking.totals.refresh) in the same transaction, in plain sight below.
+refreshes the target's stored totals and its programme's tally and months
+(tracking.totals.refresh) in the same transaction, in plain sight below; the
+steps that change no total (drafts) recount the months alone
+(tracking.months), which count drafts for the completeness grid.
 Each function locks the target, then the report, so two reviewers acting on
 the same report at the same moment are serialised and the second one sees
 the first one's result instead of counting twice.
@@ -16,7 +18,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import access, totals, workflow
+from .. import access, months, totals, workflow
 from ..db import lock
 from ..followup.closing import ensure_open
 from ..models import ProgressReport, Target
@@ -67,8 +69,9 @@ def create_report(*, user, target, period_end, value, qualifier=ProgressReport.Q
     )
     if evidence:
         report.evidence = evidence
-    # A new report is a draft, which counts for nothing yet: no totals change.
+    # A new report is a draft, which counts for nothing yet: no totals change, but its month has a draft.
     _save(report, user)
+    months.recount([target.programme_id])
     return report
 
 
@@ -82,8 +85,9 @@ def update_report(*, user, report, **fields):
     if report.period_end is not None:
         # Moved to another date: that period must be open too.
         ensure_open(programme=report.target.programme, day=report.period_end)
-    # Only drafts and returned reports change, and neither counts: no totals change.
+    # Only drafts and returned reports change, and neither counts: no totals change; its month may.
     _save(report, user)
+    months.recount([report.target.programme_id])
     return report
 
 
@@ -94,6 +98,8 @@ def delete_report(*, user, report):
     ensure_open(programme=report.target.programme, day=report.period_end)
     report._history_user = user
     report.delete()
+    # Only drafts and returned reports are deleted (tracking.workflow): no totals change; its month does.
+    months.recount([report.target.programme_id])
 
 
 @transaction.atomic

@@ -229,6 +229,24 @@ def test_save_and_submit_says_it_was_submitted(songqingliang, tongzhou_reporter,
     assert ProgressReport.objects.get().status == S.SUBMITTED
 
 
+def test_the_report_page_shows_when_it_was_submitted_in_local_time_read_only(
+    songqingliang, tongzhou_reporter, nantong_reviewer, logged_in
+):
+    # 02:30 UTC is 10:30 in Beijing.
+    submitted = report(songqingliang, D(2024, 6, 30), 6000, status=S.SUBMITTED, created_by=tongzhou_reporter,
+                       submitted_at=datetime.datetime(2024, 7, 3, 2, 30, tzinfo=datetime.UTC))
+    draft = report(songqingliang, D(2024, 7, 31), 100, status=S.DRAFT, created_by=tongzhou_reporter)
+
+    page = logged_in(nantong_reviewer).get(reverse("admin:tracking_progressreport_change", args=[submitted.pk]))
+    never = logged_in(tongzhou_reporter).get(reverse("admin:tracking_progressreport_change", args=[draft.pk]))
+
+    text = page.content.decode()
+    assert "报送时间" in text and "2024年7月3日 10:30" in text
+    assert "submitted_at" not in page.context["adminform"].form.fields
+    assert "submitted_at" not in never.context["adminform"].form.fields
+    assert "报送时间" in never.content.decode() and '<div class="readonly">None</div>' not in never.content.decode()
+
+
 def test_the_reviewer_sees_what_approving_would_bring_and_a_returned_note_first(
     songqingliang, tongzhou_reporter, nantong_reviewer, logged_in
 ):

@@ -5,6 +5,7 @@ the same code on 20 districts and one year. Comparisons with bare SQL and
 COPY are PostgreSQL's; on SQLite the benchmark records them as skipped.
 """
 
+import datetime
 import hashlib
 import io
 
@@ -16,6 +17,7 @@ from django.utils import timezone
 
 from benchmarks import run as bench
 from tracking.models import Programme, ProgressReport, Region, Target
+from tracking.months import wrong_months
 from tracking.tallies import wrong_tallies
 from tracking.totals import stale_targets
 
@@ -62,7 +64,7 @@ def test_generator_builds_a_national_hierarchy_with_stored_totals_that_match_the
     today = timezone.localdate()
     assert not ProgressReport.objects.filter(period_end__gt=today).exists()
     assert not ProgressReport.objects.exclude(period_end__year=year).exists()
-    assert stale_targets() == []
+    assert stale_targets() == [] and wrong_months() == []
     # The seed fixtures still load into a generated database.
     call_command("loaddata", "regions", verbosity=0)
 
@@ -80,6 +82,35 @@ def test_generator_is_deterministic_for_a_seed():
     generate(districts=5, seed=2)
 
     assert first == second != fingerprint()
+
+
+def submissions():
+    """Each report's status and submission moment, in a stable order, leaving out the last weeks' (capped at
+    the moment of generation, which differs between runs)."""
+    recent = timezone.localdate() - datetime.timedelta(days=20)
+    return list(
+        ProgressReport.objects.filter(period_end__lt=recent)
+        .order_by("target__programme__region", "target__code", "period_end")
+        .values_list("status", "period_end", "submitted_at", "reviewed_at")
+    )
+
+
+@pytest.mark.django_db
+def test_generated_reports_carry_submission_moments_some_late_the_same_for_a_seed():
+    with transaction.atomic():
+        generate(districts=5)
+        first = submissions()
+        transaction.set_rollback(True)
+    generate(districts=5)
+    again = submissions()
+
+    assert first == again and len(first) > 100
+    assert all((submitted is None) == (status == "draft") for status, _end, submitted, _reviewed in again)
+    assert all(reviewed is None or reviewed >= submitted for _status, _end, submitted, reviewed in again)
+    # The default rule: due five days after the period ends.
+    late = [submitted for _status, end, submitted, _reviewed in again
+            if submitted is not None and timezone.localdate(submitted) > end + datetime.timedelta(days=5)]
+    assert 0.05 < len(late) / len(again) < 0.25
 
 
 @pytest.mark.django_db
@@ -115,7 +146,7 @@ def test_benchmark_runs_every_scenario_at_small_size(tmp_path):
     assert results[("import", "300")]["rows_per_s"] > 0
     # The imports were undone: the data is as generated.
     assert not ProgressReport.objects.filter(note="批量导入").exists()
-    assert stale_targets() == [] and wrong_tallies() == []
+    assert stale_targets() == [] and wrong_tallies() == [] and wrong_months() == []
     if connection.vendor == "postgresql":
         assert results[("targets-page", "first")]["ratio_to_sql"] > 0
         assert results[("summary-national", "by-province")]["sql_from_targets_ms"] > 0

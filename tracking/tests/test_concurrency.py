@@ -16,7 +16,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from tracking import services, tallies, totals
+from tracking import months, services, tallies, totals
 from tracking.workflow import WorkflowConflict
 from tracking.importing import import_reports
 from tracking.models import Programme, ProgrammeTally, ProgressReport, Target
@@ -204,6 +204,32 @@ def test_totals_stay_exact_under_concurrent_approvals_and_returns(
     assert ProgressReport.objects.filter(status=S.APPROVED).count() == 6 * TRIALS
     sums = Target.objects.with_progress().get(pk=songqingliang.pk)
     assert sums.progress == Decimal((10 + 11 + 12) * TRIALS)
+
+
+def test_a_programmes_months_stay_exact_under_every_kind_of_write_at_once(
+    songqingliang, xuanjiang, tongzhou_reporter, nantong_reviewer
+):
+    """Five writes to reports of one programme and one month at once: a draft entered, one imported, one
+    submitted, an approval reopened and a draft deleted. Each recounts (or adds to) the month under the
+    programme's lock, so the stored month matches a count of the reports after every trial; without the
+    lock a recount counts from a snapshot that misses another's report."""
+    for trial in range(TRIALS):
+        first = datetime.date(2024, 1 + trial % 12, 1 + trial // 12 * 5)
+        on = [first + datetime.timedelta(days=n) for n in range(5)]
+        to_submit = report(xuanjiang, on[2], 3, status=S.DRAFT)
+        to_return = report(songqingliang, on[3], 4)
+        to_delete = report(songqingliang, on[4], 5, status=S.DRAFT)
+
+        outcomes = race(
+            lambda on=on: services.create_report(user=tongzhou_reporter, target=songqingliang, period_end=on[0], value=1),
+            lambda on=on: import_reports(user=tongzhou_reporter, rows=[import_row(xuanjiang, on[1], 2)], dry_run=False),
+            lambda r=to_submit: services.submit_report(user=tongzhou_reporter, report=r),
+            lambda r=to_return: services.return_report(user=nantong_reviewer, report=r, note="数字有误"),
+            lambda r=to_delete: services.delete_report(user=tongzhou_reporter, report=r),
+        )
+
+        assert kinds(outcomes) == ["ok"] * 5, outcomes
+        assert months.wrong_months() == [], f"trial {trial}"
 
 
 def test_an_import_and_an_edit_of_the_same_draft_at_once_both_complete(songqingliang, tongzhou_reporter):

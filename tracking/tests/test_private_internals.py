@@ -163,3 +163,17 @@ def test_history_records_carry_the_fields_the_history_page_reads(db):
     # and the tracked fields by attname.
     fields = {f.attname for f in ProgressReport.history.model._meta.concrete_fields}
     assert {"history_type", "history_date", "history_user_id", "history_change_reason", "status", "value"} <= fields
+
+
+@pytest.mark.django_db
+def test_a_compiled_query_names_its_select_columns_in_order():
+    # tracking/months.py insert() (and migration 0010) turn a grouped values() query into
+    # INSERT INTO … (columns) SELECT …: the columns come from compiler.select after as_sql(), each entry
+    # (expression, (sql, params), alias) with an alias for an annotation and a Col with its target otherwise.
+    from tracking import months
+
+    compiler = months.counted([1]).query.get_compiler(connection=connection)
+    sql, _params = compiler.as_sql()
+    names = [alias or expression.target.attname for expression, _sql, alias in compiler.select]
+    assert names == list(months.FIELDS)
+    assert sql.startswith("SELECT")

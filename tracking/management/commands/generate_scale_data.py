@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from tracking import tallies, totals
+from tracking import months, tallies, totals
 from tracking.models import Item, Programme, ProgressReport, Region, Target
 from tracking.models.targets import code_key
 
@@ -205,7 +205,9 @@ class Command(BaseCommand):
             self.stdout.write("recomputing stored totals …")
             step = time.monotonic()
             refreshed = refresh_all_totals()
-            self.stdout.write(f"  {refreshed:,} targets and their programme tallies in {time.monotonic() - step:.1f} s")
+            self.stdout.write(
+                f"  {refreshed:,} targets, their programme tallies and months in {time.monotonic() - step:.1f} s"
+            )
         # VACUUM cannot run inside a transaction, as when a test calls this command.
         if connection.vendor == "postgresql" and not connection.in_atomic_block:
             step = time.monotonic()
@@ -316,7 +318,7 @@ class Command(BaseCommand):
         first_report = self.loader.next_id(ProgressReport)
         self.stdout.write(f"reports for {len(specs):,} targets …")
         columns = ["id", "updated_at", "target_id", "period_end", "value", "qualifier", "note", "source_quote",
-                   "evidence", "status", "reviewed_at", "review_note", "created_at"]
+                   "evidence", "status", "submitted_at", "reviewed_at", "review_note", "created_at"]
         self.loader.write(ProgressReport, columns, self.report_rows(specs, first_report))
         self.loader.reset_sequence(ProgressReport)
         step = time.monotonic()
@@ -333,14 +335,15 @@ class Command(BaseCommand):
         """
         rng, today, now = self.rng, self.today, self.now
         tz = timezone.get_current_timezone()
-        first_id, months = report_id, {}
+        first_id, entered = report_id, {}
         every = max(len(specs) // 20, 1)
         for index, (target_id, year, measure, aggregation, target_value) in enumerate(specs):
             if index % every == 0:
                 self.stdout.write(f"  … {year}: {index:,} of {len(specs):,} targets, {report_id - first_id:,} reports")
-            if year not in months:
-                months[year] = [
-                    (end, min(datetime.datetime.combine(end + datetime.timedelta(days=3), datetime.time(10), tz), now))
+            if year not in entered:
+                # Entered the day after the month ends.
+                entered[year] = [
+                    (end, min(datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time(9), tz), now))
                     for end in month_ends(year, today)
                 ]
             if rng.random() < 0.03:
@@ -349,7 +352,7 @@ class Command(BaseCommand):
             pace = rng.uniform(0.6, 1.4)  # behind, on track or ahead of schedule
             done_in = rng.randint(3, 14)  # the month a milestone is reached, if at all
             level = reference * rng.uniform(0.3, 0.7)
-            for number, (period_end, created) in enumerate(months[year], start=1):
+            for number, (period_end, created) in enumerate(entered[year], start=1):
                 if aggregation == "sum":
                     value = reference / 12 * pace * rng.uniform(0.5, 1.5)
                     value = str(round(value, 2) if measure == "amount" else round(value))
@@ -359,18 +362,34 @@ class Command(BaseCommand):
                     level = min(100.0, level + reference * pace * rng.uniform(0, 0.08))
                     value = str(round(level, 1))
                 status = rng.choice(STATUSES)
-                reviewed = created + datetime.timedelta(days=2) if status in ("approved", "returned") else None
-                if reviewed is not None and reviewed > now:
-                    reviewed = now
+                submitted = reviewed = None
+                if status != "draft":
+                    submitted = min(submission_moment(rng, period_end, tz), now)
+                if status in ("approved", "returned"):
+                    reviewed = min(submitted + datetime.timedelta(days=rng.randint(1, 3), hours=rng.randint(0, 6)), now)
                 yield (
-                    report_id, reviewed or created, target_id, period_end, value, rng.choice(QUALIFIERS), "", "",
-                    "", status, reviewed, "请补充佐证材料" if status == "returned" else "", created,
+                    report_id, reviewed or submitted or created, target_id, period_end, value, rng.choice(QUALIFIERS),
+                    "", "", "", status, submitted, reviewed, "请补充佐证材料" if status == "returned" else "",
+                    min(created, submitted or created),
                 )
                 report_id += 1
 
 
+# Days after the month's end on which a report is submitted: within the default due rule (5 days,
+# TRACKING_REPORTING_DUE_DAYS) mostly, and about one in seven late by up to a week.
+ON_TIME_DAYS, LATE_DAYS, LATE_SHARE = (1, 5), (6, 12), 0.14
+
+
+def submission_moment(rng, period_end, tz):
+    """When a report for `period_end` was submitted: a working hour some days after it, some of them late."""
+    low, high = LATE_DAYS if rng.random() < LATE_SHARE else ON_TIME_DAYS
+    day = period_end + datetime.timedelta(days=rng.randint(low, high))
+    return datetime.datetime.combine(day, datetime.time(rng.randint(8, 17), rng.randint(0, 59)), tz)
+
+
 def refresh_all_totals():
-    """Every target's stored totals from its reports, in one set-based pass; then every programme tally.
+    """Every target's stored totals from its reports, in one set-based pass; then every programme tally and
+    every programme's months (tracking.months.rebuild, one INSERT … SELECT).
 
     Equal to tracking.totals.refresh() (verify_progress checks it, and
     test_progress_rule.py on random data); it replaces 4 correlated subqueries per target by one scan of
@@ -423,4 +442,5 @@ def refresh_all_totals():
         cursor.execute(no_reports)
         updated += cursor.rowcount
     tallies.recount(Programme.objects.values_list("pk", flat=True))
+    months.rebuild()
     return updated
