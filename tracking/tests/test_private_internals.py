@@ -167,7 +167,7 @@ def test_history_records_carry_the_fields_the_history_page_reads(db):
 
 @pytest.mark.django_db
 def test_a_compiled_query_names_its_select_columns_in_order():
-    # tracking/months.py insert() (and migration 0010) turn a grouped values() query into
+    # tracking/months.py insert() (and migration 0011) turn a grouped values() query into
     # INSERT INTO … (columns) SELECT …: the columns come from compiler.select after as_sql(), each entry
     # (expression, (sql, params), alias) with an alias for an annotation and a Col with its target otherwise.
     from tracking import months
