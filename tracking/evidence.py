@@ -56,15 +56,20 @@ def validate_evidence_content(file):
         )
 
 
-def evidence_response(report):
-    """The report's evidence file as a response that runs nothing wherever it is opened; 404 without one."""
+def evidence_response(report, *, name=None):
+    """The report's evidence file as a response that runs nothing wherever it is opened; 404 without one.
+
+    name: the file name to offer instead of the uploaded one (the public pages
+    offer a neutral one: an uploaded name may carry people's names).
+    """
     if not report.evidence:
         raise Http404
     try:
         file = report.evidence.open("rb")
     except FileNotFoundError:
         raise Http404 from None
-    name = os.path.basename(report.evidence.name)
+    extension = os.path.splitext(report.evidence.name)[1].lower()
+    name = name + extension if name else os.path.basename(report.evidence.name)
     # Only images (checked on upload to be what their name says) are shown in
     # the browser. PDFs, which can carry scripts and forms, and anything that
     # reached the storage some other way are downloaded, never rendered.

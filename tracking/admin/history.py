@@ -108,11 +108,16 @@ class Versions:
             if before.status == Status.APPROVED and record.status == Status.RETURNED:
                 return _("重新打开（退回）")
             return str(STEP_NAMES.get(record.status, _("修改")))
+        if self.model is ProgressReport and before is not None and before.evidence_public != record.evidence_public:
+            return _("公开佐证材料") if record.evidence_public else _("取消公开佐证材料")
         return _("修改%(name)s") % {"name": name}
 
     def empty(self, field, record):
         value = getattr(record, field.attname)
-        return value in (None, "") or (field.choices and field.has_default() and value == field.get_default())
+        return value in (None, "") or (
+            (field.choices or isinstance(field, models.BooleanField)) and field.has_default()
+            and value == field.get_default()
+        )
 
     def show(self, field, record):
         value = getattr(record, field.attname)
@@ -120,6 +125,8 @@ class Versions:
             return "—"
         if field.choices:
             return str(dict(field.flatchoices).get(value, value))
+        if isinstance(field, models.BooleanField):
+            return _("是") if value else _("否")
         if isinstance(field, models.ForeignKey) and field.related_model is get_user_model():
             return person(self.users.get(value))
         if isinstance(field, models.ForeignKey):

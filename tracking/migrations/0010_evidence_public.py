@@ -4,6 +4,18 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def restore_triggers(apps, schema_editor):
+    """On SQLite, the new column (db_default) and constraint rebuild tracking_progressreport without the
+    triggers that move the data version (migration 0006): make them again. PostgreSQL keeps its triggers."""
+    if schema_editor.connection.vendor != "sqlite":
+        return
+    for event in ("INSERT", "UPDATE", "DELETE"):
+        schema_editor.execute(
+            f"CREATE TRIGGER IF NOT EXISTS tracking_progressreport_{event.lower()}_data_version AFTER {event} "
+            "ON tracking_progressreport BEGIN UPDATE tracking_data_version SET version = version + 1; END"
+        )
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -15,15 +27,16 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicalprogressreport',
             name='evidence_public',
-            field=models.BooleanField(db_default=False, default=False, editable=False, help_text='公开后，职工可在公示页面查看该佐证材料', verbose_name='佐证材料公开'),
+            field=models.BooleanField(db_default=False, default=False, editable=False, help_text='公开后，任何人都可在公示页面查看、下载该佐证材料', verbose_name='佐证材料公开'),
         ),
         migrations.AddField(
             model_name='progressreport',
             name='evidence_public',
-            field=models.BooleanField(db_default=False, default=False, editable=False, help_text='公开后，职工可在公示页面查看该佐证材料', verbose_name='佐证材料公开'),
+            field=models.BooleanField(db_default=False, default=False, editable=False, help_text='公开后，任何人都可在公示页面查看、下载该佐证材料', verbose_name='佐证材料公开'),
         ),
         migrations.AddConstraint(
             model_name='progressreport',
             constraint=models.CheckConstraint(condition=models.Q(('evidence_public', False), models.Q(('status', 'approved'), models.Q(('evidence', ''), _negated=True)), _connector='OR'), name='report_public_evidence_approved'),
         ),
+        migrations.RunPython(restore_triggers, restore_triggers),
     ]

@@ -80,7 +80,7 @@ class ProgressReport(Timestamped):
     # The constraint below keeps it private once the report is reopened.
     # db_default: rows written by COPY (generate_scale_data) name only the older columns.
     evidence_public = models.BooleanField(
-        _("佐证材料公开"), default=False, db_default=False, editable=False, help_text=_("公开后，职工可在公示页面查看该佐证材料")
+        _("佐证材料公开"), default=False, db_default=False, editable=False, help_text=_("公开后，任何人都可在公示页面查看、下载该佐证材料")
     )
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     created_by = models.ForeignKey(

@@ -65,10 +65,12 @@ def region_page(request, code):
 @published
 def evidence(request, report_id):
     """A published evidence file: 404 for any other report, as for one that does not exist."""
+    # On the primary: a replica behind a withdrawal would still serve the file.
     report = get_object_or_404(
-        ProgressReport, pk=report_id, status=ProgressReport.Status.APPROVED, evidence_public=True
+        ProgressReport.objects.using("default"), pk=report_id, status=ProgressReport.Status.APPROVED,
+        evidence_public=True,
     )
-    response = evidence_response(report)
+    response = evidence_response(report, name=f"evidence-{report.pk}")
     # Public like the pages: a proxy may keep it for max-age after a reviewer withdraws it.
     patch_cache_control(response, public=True, max_age=settings.TRACKING_PUBLIC_MAX_AGE)
     return response

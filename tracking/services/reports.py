@@ -158,7 +158,12 @@ def publish_evidence(*, user, report, public):
     evidence_public only, so no figure, total or tally moves.
     """
     report = _locked(report)
+    if not public and not report.evidence_public:
+        # Already private (reopened meanwhile, or withdrawn twice): nothing to change.
+        return report
     workflow.next_state(user, report, "publish")
+    if report.evidence_public == public:
+        return report
     if public and not report.evidence:
         raise workflow.WorkflowConflict(_("该填报没有佐证材料，无法公开"))
     report.evidence_public = public

@@ -133,3 +133,44 @@ def test_the_database_refuses_public_evidence_on_a_figure_that_does_not_count(so
 
     with pytest.raises(IntegrityError), transaction.atomic():
         ProgressReport.objects.filter(pk=draft.pk).update(evidence_public=True)
+
+
+def test_publishing_changes_the_page_a_proxy_revalidates(client, published, photographed, nantong_reviewer):
+    before = client.get("/gongshi/320612/")
+    link = reverse("public:evidence", args=[photographed.pk])
+
+    publish_evidence(user=nantong_reviewer, report=photographed, public=True)
+    after = client.get("/gongshi/320612/", HTTP_IF_NONE_MATCH=before["ETag"])
+    publish_evidence(user=nantong_reviewer, report=photographed, public=False)
+    withdrawn = client.get("/gongshi/320612/", HTTP_IF_NONE_MATCH=after["ETag"])
+
+    assert after.status_code == 200 and link in after.content.decode()
+    assert withdrawn.status_code == 200 and link not in withdrawn.content.decode()
+
+
+def test_the_public_file_has_a_neutral_name(client, published, photographed, nantong_reviewer):
+    publish_evidence(user=nantong_reviewer, report=photographed, public=True)
+
+    photo = client.get(reverse("public:evidence", args=[photographed.pk]))
+
+    assert f'filename="evidence-{photographed.pk}.png"' in photo["Content-Disposition"]
+    assert "送清凉" not in photo["Content-Disposition"]
+
+
+def test_another_districts_reviewer_cannot_publish(published, photographed, zhenjiang_reviewer):
+    with pytest.raises(PermissionDenied):
+        publish_evidence(user=zhenjiang_reviewer, report=photographed, public=True)
+
+    photographed.refresh_from_db()
+    assert photographed.evidence_public is False
+
+
+def test_the_history_names_the_publication_in_chinese(client, logged_in, published, photographed, nantong_reviewer):
+    publish_evidence(user=nantong_reviewer, report=photographed, public=True)
+
+    page = logged_in(nantong_reviewer).get(
+        reverse("admin:tracking_progressreport_history", args=[photographed.pk])
+    ).content.decode()
+
+    assert "公开佐证材料" in page
+    assert "False" not in page and "True" not in page
