@@ -69,16 +69,19 @@ def test_generator_builds_a_national_hierarchy_with_stored_totals_that_match_the
     call_command("loaddata", "regions", verbosity=0)
 
 
+def generated_then_undone(read, **options):
+    """What read() finds in a database generated with these options; the generation is then rolled back."""
+    with transaction.atomic():
+        generate(**options)
+        found = read()
+        transaction.set_rollback(True)
+    return found
+
+
 @pytest.mark.django_db
 def test_generator_is_deterministic_for_a_seed():
-    with transaction.atomic():
-        generate(districts=5)
-        first = fingerprint()
-        transaction.set_rollback(True)
-    with transaction.atomic():
-        generate(districts=5)
-        second = fingerprint()
-        transaction.set_rollback(True)
+    first = generated_then_undone(fingerprint, districts=5)
+    second = generated_then_undone(fingerprint, districts=5)
     generate(districts=5, seed=2)
 
     assert first == second != fingerprint()
@@ -97,10 +100,7 @@ def submissions():
 
 @pytest.mark.django_db
 def test_generated_reports_carry_submission_moments_some_late_the_same_for_a_seed():
-    with transaction.atomic():
-        generate(districts=5)
-        first = submissions()
-        transaction.set_rollback(True)
+    first = generated_then_undone(submissions, districts=5)
     generate(districts=5)
     again = submissions()
 
